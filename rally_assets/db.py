@@ -8,23 +8,16 @@ started it, so the CLI, `dagster dev` and its run workers all share one server.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 
 from rally_assets.errors import DatabaseUnavailable
+from rally_assets.settings import configured_database_url, rally_home
 
 EMBEDDED_DB_NAME = "rally"
-
-
-def rally_home() -> Path:
-    home = Path(os.environ.get("RALLY_HOME") or ".rally").expanduser().resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    return home
 
 
 def redact(url: str) -> str:
@@ -56,25 +49,27 @@ def embedded_server_url(database: str = EMBEDDED_DB_NAME) -> str:
 
 
 def database_url() -> str:
-    return os.environ.get("RALLY_DATABASE_URL") or embedded_server_url()
+    return configured_database_url() or embedded_server_url()
 
 
-def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Connection:
-    """Open a connection; any failure becomes a one-line DatabaseUnavailable."""
+def connect(url: str | None = None, *, autocommit: bool = True) -> psycopg.Connection:
+    """Open a connection; any failure becomes a one-line DatabaseUnavailable.
+
+    Autocommit by default: the domain code opens explicit `conn.transaction()` blocks, so a
+    transaction is exactly as wide as the block that says so.
+    """
     url = url or database_url()
     try:
         return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
     except (psycopg.Error, ValueError) as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+        reason = "; ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip()) or type(exc).__name__
         raise DatabaseUnavailable(f"cannot connect to the database {redact(url)}: {reason}") from exc
 
 
 @contextlib.contextmanager
 def connection(url: str | None = None) -> Iterator[psycopg.Connection]:
-    """A connection that commits on success and rolls back on error."""
     conn = connect(url)
     try:
-        with conn:  # psycopg: commit on clean exit, rollback on exception
-            yield conn
+        yield conn
     finally:
         conn.close()

@@ -440,6 +440,10 @@ def _player_history(rows: _Rows, league: str, known_ids: set[str]) -> pd.DataFra
     matches = rows.col("matches")
     rows.reject(matches.map(lambda m: not isinstance(m, list) or len(m) == 0), "no_matches", "matches")
     kept = rows.kept()
+    career = {
+        p: (parse_count(w), parse_count(lo))
+        for p, w, lo in zip(pid[kept], rows.col("wins")[kept], rows.col("losses")[kept])
+    }
     entries = [
         {"row_number": row, "tenniscores_player_id": p, "entry": i + 1, **(e if isinstance(e, dict) else {})}
         for row, p, ms in zip(rows.df.index[kept], pid[kept], matches[kept])
@@ -452,7 +456,7 @@ def _player_history(rows: _Rows, league: str, known_ids: set[str]) -> pd.DataFra
     rows.report.notes["entries_accepted"] = int(ok.sum())
     if (~ok).any():
         rows.report.notes["entries_rejected_invalid_date"] = int((~ok).sum())
-    return pd.DataFrame(
+    result = pd.DataFrame(
         {
             "row_number": frame["row_number"][ok],
             "tenniscores_player_id": frame["tenniscores_player_id"][ok],
@@ -461,6 +465,8 @@ def _player_history(rows: _Rows, league: str, known_ids: set[str]) -> pd.DataFra
             "end_pti": frame["end_pti"][ok].map(parse_number),
         }
     ).reset_index(drop=True)
+    result.attrs["career"] = career  # career wins/losses per player id, for the players rows
+    return result
 
 
 # --- teams: one row per real team, whatever file names it ------------------------------------
@@ -590,6 +596,10 @@ def parse_league(folder: Path, landing_root: Path | None = None) -> ParsedLeague
     schedule = schedule if schedule is not None else _empty(["row_number", "home_team", "away_team", "series", "location"])
     stats = stats if stats is not None else _empty(["row_number", "team", "series"])
     history = history if history is not None else _empty(["row_number", "tenniscores_player_id", "series", "date", "end_pti"])
+
+    career = history.attrs.get("career", {})
+    players["career_wins"] = pd.array([career.get(p, (None, None))[0] for p in players["tenniscores_player_id"]], dtype="Int64")
+    players["career_losses"] = pd.array([career.get(p, (None, None))[1] for p in players["tenniscores_player_id"]], dtype="Int64")
 
     teams = _build_teams(players, schedule, matches, stats)
     series_of_team = dict(zip(teams["team_key"], teams["series"]))

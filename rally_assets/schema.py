@@ -249,6 +249,37 @@ TABLES: dict[str, list[str]] = {
     ],
 }
 
+# Staging: unlogged scratch tables outside the live schema. Every row carries the run that staged
+# it, so two runs never read each other's rows; a run's rows are removed after its publish.
+STAGING_TABLES: dict[str, list[str]] = {
+    "stg_players": [
+        "run_id text NOT NULL", "league text NOT NULL", "row_number integer",
+        "tenniscores_player_id text", "first_name text", "last_name text", "club text", "series text",
+        "team_name text", "pti numeric(10,2)", "wins integer", "losses integer", "win_percentage numeric(5,2)",
+        "captain_status text", "career_wins integer", "career_losses integer",
+    ],
+    "stg_teams": ["run_id text NOT NULL", "league text NOT NULL", "team_name text", "club text", "series text"],
+    "stg_matches": [
+        "run_id text NOT NULL", "league text NOT NULL", "row_number integer", "tenniscores_match_id text",
+        "match_date date", "home_team text", "away_team text", "home_player_1_id text", "home_player_2_id text",
+        "away_player_1_id text", "away_player_2_id text", "scores text", "winner text",
+    ],
+    "stg_schedule": [
+        "run_id text NOT NULL", "league text NOT NULL", "row_number integer", "match_date date", "match_time time",
+        "home_team text", "away_team text", "location text",
+    ],
+    "stg_series_stats": [
+        "run_id text NOT NULL", "league text NOT NULL", "row_number integer", "series text", "team text",
+        "points integer", "matches_won integer", "matches_lost integer", "matches_tied integer", "lines_won integer",
+        "lines_lost integer", "lines_for integer", "lines_ret integer", "sets_won integer", "sets_lost integer",
+        "games_won integer", "games_lost integer",
+    ],
+    "stg_player_history": [
+        "run_id text NOT NULL", "league text NOT NULL", "row_number integer", "tenniscores_player_id text",
+        "series text", "date date", "end_pti numeric(10,2)",
+    ],
+}
+
 # Composite primary keys that cannot be written inline.
 TABLE_CONSTRAINTS = {
     "user_player_associations": ["PRIMARY KEY (user_id, tenniscores_player_id)"],
@@ -366,6 +397,16 @@ def _statements(conn: psycopg.Connection) -> list[str]:
             )
     if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (STAGING_SCHEMA,)).fetchone() is None:
         stmts.append(f"CREATE SCHEMA {STAGING_SCHEMA}")
+    staged = {
+        r[0]
+        for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (STAGING_SCHEMA,)
+        ).fetchall()
+    }
+    for table, columns in STAGING_TABLES.items():
+        if table not in staged:
+            stmts.append(f"CREATE UNLOGGED TABLE {STAGING_SCHEMA}.{table} ({', '.join(columns)})")
+            stmts.append(f"CREATE INDEX ix_{table}_run ON {STAGING_SCHEMA}.{table} (run_id)")
     return stmts
 
 

@@ -271,7 +271,7 @@ def _plan_series(style: str, rng: random.Random, target_rows: int) -> list[Serie
             break
         # shrink the last series so the league lands near its target instead of overshooting
         n_teams = min(rng.randint(6, 12), max(6, round(remaining / avg)))
-        if style == APTA and len(series) == 1 and n_teams % 2 == 0:
+        if style == APTA and not series and n_teams % 2 == 0:
             n_teams += 1 if n_teams < 12 else -1  # an odd series, so every APTA league has BYE rows
         label = next(labels)
         teams = _make_teams(style, rng, label, n_teams)

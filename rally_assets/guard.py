@@ -1,0 +1,52 @@
+"""The protected-table guard (design.md invariant 1).
+
+Two layers: every statement the publish runs goes through `guarded_execute`, which refuses a
+DELETE, TRUNCATE or UPDATE of a user-owned table before it reaches the server; and inside the
+publish transaction `rally.publishing = 'on'` arms the database trigger installed by init-db,
+which refuses the same writes whatever code issues them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import psycopg
+
+from rally_assets.constants import PROTECTED_TABLES
+from rally_assets.errors import ProtectedTableWriteError
+
+_WRITE = re.compile(
+    r"\b(DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|UPDATE)\s+(?:ONLY\s+)?((?:\"?\w+\"?\s*\.\s*)?\"?\w+\"?(?:\s*,\s*(?:\"?\w+\"?\s*\.\s*)?\"?\w+\"?)*)",
+    re.IGNORECASE,
+)
+
+
+def protected_writes(sql: str) -> list[tuple[str, str]]:
+    """(operation, table) for each DELETE/TRUNCATE/UPDATE of a protected table in `sql`."""
+    found = []
+    for match in _WRITE.finditer(sql):
+        operation = match.group(1).split()[0].upper()
+        for target in match.group(2).split(","):
+            table = target.strip().split(".")[-1].strip().strip('"').lower()
+            if table in PROTECTED_TABLES:
+                found.append((operation, table))
+    return found
+
+
+def check_statement(sql: str) -> None:
+    if writes := protected_writes(sql):
+        operation, table = writes[0]
+        raise ProtectedTableWriteError(
+            f"refused: the import tried to {operation} the protected table {table!r}; "
+            "user-owned tables are never written by an import"
+        )
+
+
+def guarded_execute(conn: psycopg.Connection, sql: str, params=None):
+    check_statement(sql)
+    return conn.execute(sql, params)
+
+
+def arm_database_guard(conn: psycopg.Connection) -> None:
+    """Inside a transaction: make the protected-table trigger refuse writes until commit."""
+    conn.execute("SELECT set_config('rally.publishing', 'on', true)")

@@ -1,0 +1,97 @@
+"""Run the Dagster import job in-process, one run per league (what `rally import` and `rally demo` do)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from rally_assets.constants import LEAGUE_PARTITIONS
+from rally_assets.errors import InputError, RallyError
+from rally_assets.parsing import find_leagues, league_code
+from rally_assets.settings import dagster_home
+
+IMPORT_JOB = "import_league_job"
+
+
+@dataclass
+class LeagueOutcome:
+    league: str
+    success: bool
+    run_id: str | None = None
+    error: str | None = None
+    publish: dict = field(default_factory=dict)
+
+
+def dagster_instance() -> dg.DagsterInstance:
+    """The persistent instance `rally ui` shows: DAGSTER_HOME, else RALLY_HOME/dagster."""
+    os.environ["DAGSTER_HOME"] = str(dagster_home())
+    return dg.DagsterInstance.get()
+
+
+def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
+    """The operator's one line: which step failed and the innermost error, without the traceback."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            chain, error = [], event.step_failure_data.error
+            while error is not None:
+                chain.append(error)
+                error = error.cause
+            # Prefer our own error (it names the file, row and field) over what caused it.
+            ours = [e for e in chain if e.message.startswith("rally_assets.errors.")]
+            chosen = ours[0] if ours else chain[-1]
+            message = chosen.message.strip().splitlines()[0]
+            message = re.sub(r"^rally_assets\.errors\.\w+: ", "", message)
+            return f"{event.step_key}: {message}"
+    return "the run failed without a failed step (see the Dagster UI)"
+
+
+def import_leagues(
+    landing: Path, leagues: list[str] | None = None, *, instance: dg.DagsterInstance | None = None
+) -> list[LeagueOutcome]:
+    """Import each league folder under `landing` (or only `leagues`); a failing league never stops the others."""
+    from rally_assets.definitions import defs  # late: the CLI starts faster without Dagster loaded
+
+    landing = Path(landing).expanduser().resolve()
+    outcomes: list[LeagueOutcome] = []
+    found: dict[str, Path] = {}
+    for folder in find_leagues(landing):
+        try:
+            found[league_code(folder)] = folder
+        except InputError as exc:
+            outcomes.append(LeagueOutcome(league=folder.name, success=False, error=str(exc)))
+    wanted = [code.upper() for code in leagues] if leagues else sorted(found)
+    instance = instance or dagster_instance()
+    job = defs.resolve_job_def(IMPORT_JOB)
+    known = set(instance.get_dynamic_partitions(LEAGUE_PARTITIONS))
+    missing_partitions = [code for code in wanted if code in found and code not in known]
+    if missing_partitions:
+        instance.add_dynamic_partitions(LEAGUE_PARTITIONS, missing_partitions)
+    for code in wanted:
+        if code not in found:
+            outcomes.append(LeagueOutcome(league=code, success=False, error=f"no folder for league {code} in {landing}"))
+            continue
+        result = job.execute_in_process(
+            run_config={
+                "ops": {"parsed_league": {"config": {"landing_dir": str(landing)}}},
+                "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},  # events stay in Dagster; we print one line
+            },
+            instance=instance,
+            partition_key=code,
+            raise_on_error=False,
+            tags={"rally/source": "cli", "rally/landing": str(landing)},
+        )
+        outcome = LeagueOutcome(league=code, success=result.success, run_id=result.run_id)
+        if result.success:
+            for event in result.get_asset_materialization_events():
+                if event.asset_key == dg.AssetKey("published_league"):
+                    outcome.publish = {k: v.value for k, v in event.materialization.metadata.items()}
+        else:
+            outcome.error = _failure_reason(result)
+        outcomes.append(outcome)
+    if not outcomes:
+        raise RallyError(f"no league folders (with players.json or another landing file) under {landing}")
+    return outcomes

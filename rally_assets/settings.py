@@ -1,0 +1,34 @@
+"""Every environment variable the project reads, in one place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_DATABASE_URL = "RALLY_DATABASE_URL"  # the app database; unset = embedded PostgreSQL under RALLY_HOME
+ENV_HOME = "RALLY_HOME"  # embedded database, Dagster home and demo data (default ./.rally)
+ENV_LANDING_DIR = "RALLY_LANDING_DIR"  # where league folders land (default RALLY_HOME/landing)
+
+
+def rally_home() -> Path:
+    home = Path(os.environ.get(ENV_HOME) or ".rally").expanduser().resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def configured_database_url() -> str | None:
+    return os.environ.get(ENV_DATABASE_URL) or None
+
+
+def landing_dir() -> Path:
+    return Path(os.environ.get(ENV_LANDING_DIR) or rally_home() / "landing").expanduser().resolve()
+
+
+def dagster_home() -> Path:
+    """DAGSTER_HOME when set, else RALLY_HOME/dagster (created, with a minimal dagster.yaml)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or rally_home() / "dagster").expanduser().resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    return home

@@ -1,0 +1,91 @@
+"""Parsed frames -> staging tables, with COPY. Nothing live is touched here."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import psycopg
+
+from rally_assets.constants import STAGING_SCHEMA
+from rally_assets.parsing import ParsedLeague
+from rally_assets.schema import STAGING_TABLES
+
+# staging table -> the ParsedLeague frame it is filled from
+FRAMES = {
+    "stg_players": "players",
+    "stg_teams": "teams",
+    "stg_matches": "matches",
+    "stg_schedule": "schedule",
+    "stg_series_stats": "series_stats",
+    "stg_player_history": "player_history",
+}
+STALE_AFTER = "2 days"  # staged rows of runs that died before publishing are swept after this
+
+
+def _columns(table: str) -> list[str]:
+    return [c.split()[0] for c in STAGING_TABLES[table]]
+
+
+def _rows(frame: pd.DataFrame, columns: list[str]):
+    """Frame rows as tuples of plain Python values (None for every kind of missing)."""
+    data = frame.reindex(columns=columns).astype(object)
+    data = data.where(data.notna(), None)
+    return data.itertuples(index=False, name=None)
+
+
+def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame, columns: list[str]) -> int:
+    with conn.cursor() as cur:
+        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in _rows(frame, columns):
+                copy.write_row(row)
+    return len(frame)
+
+
+def stage_league(conn: psycopg.Connection, parsed: ParsedLeague, run_id: str) -> dict[str, int]:
+    """COPY every frame of `parsed` into the staging schema under `run_id`; record the parse report.
+
+    One transaction: a run is either fully staged or not at all.
+    """
+    counts: dict[str, int] = {}
+    with conn.transaction():
+        for table in STAGING_TABLES:
+            conn.execute(
+                f"DELETE FROM {STAGING_SCHEMA}.{table} WHERE run_id = %s OR run_id IN "
+                f"(SELECT run_id FROM etl_import_runs WHERE started_at < now() - interval '{STALE_AFTER}')",
+                (run_id,),
+            )
+        for table, attr in FRAMES.items():
+            frame = getattr(parsed, attr).assign(run_id=run_id, league=parsed.league)
+            counts[table] = copy_frame(conn, f"{STAGING_SCHEMA}.{table}", frame, _columns(table))
+        for table in FRAMES:
+            conn.execute(f"ANALYZE {STAGING_SCHEMA}.{table}")  # fresh rows: give the planner real counts
+        conn.execute("DELETE FROM etl_rejections WHERE run_id = %s", (run_id,))
+        copy_frame(
+            conn,
+            "etl_rejections",
+            parsed.rejections.assign(run_id=run_id, league=parsed.league),
+            ["run_id", "league", "file", "row_number", "field", "reason", "detail"],
+        )
+        conn.execute(
+            "INSERT INTO etl_import_runs (run_id, league, status, report) VALUES (%s, %s, 'staged', %s)",
+            (run_id, parsed.league, json.dumps(import_report(parsed))),
+        )
+    return counts
+
+
+def import_report(parsed: ParsedLeague) -> dict:
+    """What an operator needs to judge a run: per-file counts and every kept row without a team."""
+    return {
+        "league": parsed.league,
+        "folder": parsed.folder,
+        "fingerprint": parsed.fingerprint,
+        "files": parsed.summary(),
+        "teams": len(parsed.teams),
+        "teamless": json.loads(parsed.teamless.to_json(orient="records")),
+    }
+
+
+def clear_run(conn: psycopg.Connection, run_id: str) -> None:
+    for table in STAGING_TABLES:
+        conn.execute(f"DELETE FROM {STAGING_SCHEMA}.{table} WHERE run_id = %s", (run_id,))
