@@ -86,6 +86,16 @@ def _ui(args) -> int:
     return subprocess.call(cmd, env=env)
 
 
+def _stop_db(_args) -> int:
+    if db.configured_database_url():
+        print("RALLY_DATABASE_URL is set: that server is not ours to stop")
+    elif db.stop_embedded_server():
+        print(f"embedded PostgreSQL under {rally_home()} stopped")
+    else:
+        print(f"no embedded PostgreSQL under {rally_home()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rally", description="The Rally league ETL (Dagster) and its repairs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, default=1, help="3 synthetic leagues per unit of scale (default 1)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_demo)
+    sub.add_parser("stop-db", help="stop the embedded PostgreSQL under RALLY_HOME").set_defaults(func=_stop_db)
     p = sub.add_parser("ui", help="start `dagster dev` with DAGSTER_HOME under RALLY_HOME")
     p.add_argument("--port", type=int, default=3000)
     p.add_argument("--host", default="127.0.0.1")

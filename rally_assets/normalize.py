@@ -140,8 +140,9 @@ MAX_TIEBREAK_POINTS = 30  # anything larger is glued digits, not a score
 
 
 def _is_set(h: int, a: int) -> bool:
-    """A plausible set: someone reached 6 (or 7), or a match tiebreak to 10+."""
-    return 6 <= max(h, a) <= 7 or (10 <= max(h, a) <= MAX_TIEBREAK_POINTS and abs(h - a) >= 2)
+    """A complete set (6-0..6-4, 7-5, 7-6) or a match tiebreak to 10+; 7-2 can only be tiebreak points."""
+    high, low = max(h, a), min(h, a)
+    return (high == 6 and low <= 4) or (high == 7 and low >= 5) or (10 <= high <= MAX_TIEBREAK_POINTS and high - low >= 2)
 
 
 def _split_concatenated(h: str, a: str) -> tuple[int, int, tuple[int, int] | None] | None:
@@ -192,6 +193,16 @@ def parse_sets(raw: object) -> list[tuple[int, int, tuple[int, int] | None]] | N
             return None  # digits we cannot take apart safely: keep the text, do not guess
         sets.append((h, a, tiebreak))
         i += 1
+    # Best of three: more "sets" than that means a tiebreak written as a set that looks like one
+    # ('6-7, 5-7, 6-3, 6-2'). The side that won the tiebreak set also won its tiebreak.
+    while len(sets) > 3:
+        for j in range(len(sets) - 1):
+            (h1, a1, t1), (h2, a2, t2) = sets[j], sets[j + 1]
+            if t1 is None and t2 is None and {h1, a1} == {6, 7} and (h1 > a1) == (h2 > a2) and h2 != a2:
+                sets[j : j + 2] = [(h1, a1, (h2, a2))]
+                break
+        else:
+            break
     return sets or None
 
 

@@ -524,22 +524,26 @@ def _teamless(frame: pd.DataFrame, file: str, columns: list[str], teams: pd.Data
 
 
 def _swap_reversed_home_away(schedule: pd.DataFrame, teams: pd.DataFrame) -> int:
-    """The scraped schedule lists home/away reversed (location is the away club's venue in ~99%
-    of rows, real-data.md §2.3): swap a row when its location names the away club and not the home one."""
+    """The scraped schedule lists home/away reversed (real-data.md §2.3: the location is the away
+    club's venue in ~99% of rows, and match_history agrees only after a swap). The scraper does it
+    for a whole file, so the location votes once for the file: swap every row when more rows are
+    hosted by the listed away club than by the listed home club. Venues that do not name a club
+    ('The Birchwood Club' does, 'Lake Bluff Park District' may not) simply do not vote."""
     if schedule.empty:
         return 0
     club_of = dict(zip(teams["team_key"], teams["club"].str.lower()))
 
-    def hosts(team: str | None, location: str | None) -> bool:
-        club = club_of.get(team_key(team)) if team else None
-        return bool(club and location and (club in location.lower() or location.lower() in club))
+    def hosts(team, location) -> bool:
+        club = club_of.get(team_key(team)) if isinstance(team, str) else None
+        return bool(club and isinstance(location, str) and (club in location.lower() or location.lower() in club))
 
-    swap = pd.Series(
-        [hosts(a, loc) and not hosts(h, loc) for h, a, loc in zip(schedule["home_team"], schedule["away_team"], schedule["location"])],
-        index=schedule.index,
-    )
-    schedule.loc[swap, ["home_team", "away_team"]] = schedule.loc[swap, ["away_team", "home_team"]].values
-    return int(swap.sum())
+    rows = list(zip(schedule["home_team"], schedule["away_team"], schedule["location"]))
+    away_hosts = sum(hosts(a, loc) and not hosts(h, loc) for h, a, loc in rows)
+    home_hosts = sum(hosts(h, loc) and not hosts(a, loc) for h, a, loc in rows)
+    if away_hosts <= home_hosts:
+        return 0
+    schedule[["home_team", "away_team"]] = schedule[["away_team", "home_team"]].values
+    return len(schedule)
 
 
 # --- the league ------------------------------------------------------------------------------
@@ -618,7 +622,12 @@ def parse_league(folder: Path, landing_root: Path | None = None) -> ParsedLeague
                     "row_number": players_rejected["row_number"],
                     "field": "Series",
                     "reason": ["duplicate_key" if d else "unknown_series_label" for d in dup_key[dup_key | no_series]],
-                    "detail": players_rejected["series_label"],
+                    # The natural key holds one row per (league, club, series): a second team of the same
+                    # club in the same series ('Prairie Club 2a' and '2b') cannot get its own row.
+                    "detail": [
+                        f"same club and series as another row; team {t}" if d else f"series label {lab!r}"
+                        for d, t, lab in zip(dup_key[dup_key | no_series], players_rejected["team_name"], players_rejected["series_label"])
+                    ],
                 }
             )
         )

@@ -1,0 +1,140 @@
+"""Fixtures: a real PostgreSQL (RALLY_TEST_DATABASE_URL, else the embedded server), a fresh
+database per test, and the real league data from ../shared."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from rally_assets import db, schema
+
+REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "rally_real"
+IMPORT_1 = REAL_DATA / "import_1"
+IMPORT_2 = REAL_DATA / "import_2"
+LEAGUES = ("APTA_CHICAGO", "CNSWPL", "NSTF")
+
+requires_real_data = pytest.mark.skipif(
+    not REAL_DATA.is_dir(), reason=f"the real league data is not beside the project ({REAL_DATA} missing)"
+)
+
+
+def with_dbname(url: str, dbname: str) -> str:
+    params = conninfo_to_dict(url)
+    params["dbname"] = dbname
+    return make_conninfo(**params)
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory) -> str:
+    """An admin URL on a real server: the CI/local server, or the embedded one in a temp RALLY_HOME."""
+    url = os.environ.get("RALLY_TEST_DATABASE_URL")
+    if url:
+        return url
+    home = tmp_path_factory.mktemp("rally_home")
+    os.environ["RALLY_HOME"] = str(home)
+    return db.embedded_server_url(database="postgres", keep_running=False)  # stopped when pytest exits
+
+
+def create_database(server_url: str, template: str | None = None) -> str:
+    name = f"rally_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return name
+
+
+def drop_database(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def schema_template(server_url) -> Iterator[str]:
+    """A database with the schema applied, cloned by every test that needs an empty Rally database."""
+    name = create_database(server_url)
+    with db.connection(with_dbname(server_url, name)) as conn:
+        schema.init_db(conn)
+    yield name
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def fresh_db(server_url, schema_template, monkeypatch) -> Iterator[str]:
+    """A new database with the Rally schema; RALLY_DATABASE_URL points at it for Dagster runs."""
+    name = create_database(server_url, template=schema_template)
+    url = with_dbname(server_url, name)
+    monkeypatch.setenv("RALLY_DATABASE_URL", url)
+    yield url
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def empty_db(server_url, monkeypatch) -> Iterator[str]:
+    """A new database with nothing in it."""
+    name = create_database(server_url)
+    url = with_dbname(server_url, name)
+    monkeypatch.setenv("RALLY_DATABASE_URL", url)
+    yield url
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def conn(fresh_db) -> Iterator[psycopg.Connection]:
+    with db.connection(fresh_db) as connection:
+        yield connection
+
+
+@pytest.fixture
+def dagster_instance(tmp_path):
+    import dagster as dg
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        yield instance
+
+
+def table_state(conn: psycopg.Connection, tables) -> dict[str, list[tuple]]:
+    """Every row of every table, with its xmin: equal states mean no row was even rewritten."""
+    state = {}
+    for table in tables:
+        state[table] = conn.execute(f"SELECT xmin::text, t.*::text FROM {table} t ORDER BY 2").fetchall()
+    return state
+
+
+def import_folder(conn: psycopg.Connection, folder: Path, run_id: str, **publish_kwargs) -> dict:
+    """Parse, stage and publish one league folder with the domain functions (no Dagster)."""
+    from rally_assets.parsing import parse_league
+    from rally_assets.publish import publish_league
+    from rally_assets.staging import stage_league
+
+    parsed = parse_league(folder)
+    stage_league(conn, parsed, run_id)
+    return publish_league(conn, parsed.league, run_id, **publish_kwargs)
+
+
+@pytest.fixture(scope="session")
+def import_1_template(server_url, schema_template) -> Iterator[str]:
+    """A database holding the real import_1 (all three leagues), cloned by tests that start from it."""
+    if not REAL_DATA.is_dir():
+        pytest.skip(f"the real league data is not beside the project ({REAL_DATA} missing)")
+    name = create_database(server_url, template=schema_template)
+    with db.connection(with_dbname(server_url, name)) as conn:
+        for league in LEAGUES:
+            import_folder(conn, IMPORT_1 / league, f"template-import_1-{league}")
+    yield name
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def import_1_db(server_url, import_1_template, monkeypatch) -> Iterator[str]:
+    name = create_database(server_url, template=import_1_template)
+    url = with_dbname(server_url, name)
+    monkeypatch.setenv("RALLY_DATABASE_URL", url)
+    yield url
+    drop_database(server_url, name)
