@@ -55,7 +55,8 @@ def embedded_server_url(database: str = EMBEDDED_DB_NAME, keep_running: bool = T
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if not exists:
-            with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # another process won the race
+            # Another process may win the race: PostgreSQL then reports a duplicate (either way).
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
                 conn.execute(f'CREATE DATABASE "{database}"')
     return server.get_uri(database=database)
 
