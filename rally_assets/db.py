@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Iterator
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from rally_assets.errors import DatabaseUnavailable
 from rally_assets.settings import configured_database_url, rally_home
@@ -21,8 +22,16 @@ EMBEDDED_DB_NAME = "rally"
 
 
 def redact(url: str) -> str:
-    """Hide a password before a URL goes into an error message or a log."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    """Hide a password before a URL goes into an error message or a log, in any conninfo form."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.Error:
+        return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    if "password" in params:
+        params["password"] = "***"
+    return " ".join(f"{k}={v}" for k, v in params.items()) if "password" in params else re.sub(
+        r"(://[^:/@]+:)[^@]*@", r"\1***@", url
+    )
 
 
 def _embedded_server(keep_running: bool = True):

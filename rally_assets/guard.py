@@ -21,8 +21,17 @@ _WRITE = re.compile(
 )
 
 
+_INDIRECT = [
+    # TRUNCATE ... CASCADE empties every table with a foreign key into the truncated ones.
+    (re.compile(r"\bTRUNCATE\b[^;]*\bCASCADE\b", re.IGNORECASE), "TRUNCATE CASCADE", None),
+    # An upsert into a protected table updates it; MERGE may update or delete.
+    (re.compile(r"\bINSERT\s+INTO\s+(?:\"?\w+\"?\s*\.\s*)?\"?(\w+)\"?[^;]*\bDO\s+UPDATE\b", re.IGNORECASE), "UPSERT", 1),
+    (re.compile(r"\bMERGE\s+INTO\s+(?:ONLY\s+)?(?:\"?\w+\"?\s*\.\s*)?\"?(\w+)\"?", re.IGNORECASE), "MERGE", 1),
+]
+
+
 def protected_writes(sql: str) -> list[tuple[str, str]]:
-    """(operation, table) for each DELETE/TRUNCATE/UPDATE of a protected table in `sql`."""
+    """(operation, table) for each statement part that would delete, truncate or update a protected table."""
     found = []
     for match in _WRITE.finditer(sql):
         operation = match.group(1).split()[0].upper()
@@ -30,6 +39,12 @@ def protected_writes(sql: str) -> list[tuple[str, str]]:
             table = target.strip().split(".")[-1].strip().strip('"').lower()
             if table in PROTECTED_TABLES:
                 found.append((operation, table))
+    for pattern, operation, group in _INDIRECT:
+        for match in pattern.finditer(sql):
+            if group is None:
+                found.append((operation, "tables referencing the truncated ones"))
+            elif match.group(group).lower() in PROTECTED_TABLES:
+                found.append((operation, match.group(group).lower()))
     return found
 
 

@@ -280,6 +280,9 @@ STAGING_TABLES: dict[str, list[str]] = {
     ],
 }
 
+# How an older database fills a NOT NULL column it did not have (others are added nullable).
+BACKFILL = {("series", "display_name"): "name", ("teams", "display_name"): "team_name"}
+
 # Composite primary keys that cannot be written inline.
 TABLE_CONSTRAINTS = {
     "user_player_associations": ["PRIMARY KEY (user_id, tenniscores_player_id)"],
@@ -374,7 +377,17 @@ def _statements(conn: psycopg.Connection) -> list[str]:
             ).fetchall()
         }
         for col in columns:
-            if _column_name(col) not in have and "PRIMARY KEY" not in col:
+            name = _column_name(col)
+            if name in have or "PRIMARY KEY" in col:
+                continue
+            if "NOT NULL" in col and "DEFAULT" not in col:
+                # Existing rows would violate NOT NULL: add it nullable, fill what can be derived,
+                # and only then require it (e.g. series.display_name = name, added 07-03 in the app).
+                stmts.append(f"ALTER TABLE {table} ADD COLUMN {col.replace(' NOT NULL', '')}")
+                if (table, name) in BACKFILL:
+                    stmts.append(f"UPDATE {table} SET {name} = {BACKFILL[(table, name)]} WHERE {name} IS NULL")
+                    stmts.append(f"ALTER TABLE {table} ALTER COLUMN {name} SET NOT NULL")
+            else:
                 stmts.append(f"ALTER TABLE {table} ADD COLUMN {col}")
     existing_indexes = {
         r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'").fetchall()

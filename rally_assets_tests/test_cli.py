@@ -1,0 +1,116 @@
+"""The `rally` CLI in-process: exit codes, one-line errors on stderr, and what reached the database."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from rally_assets import db, schema
+from rally_assets.cli import main
+from rally_assets_tests.conftest import IMPORT_1, requires_real_data
+
+
+def _league_players(url: str, league: str) -> set[str]:
+    with db.connection(url) as conn:
+        rows = conn.execute(
+            "SELECT p.tenniscores_player_id FROM players p JOIN leagues l ON l.id = p.league_id WHERE l.league_id = %s",
+            (league,),
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
+@pytest.fixture
+def dagster_home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "dagster_home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+# --- init-db -----------------------------------------------------------------------------------
+
+
+def test_init_db_applies_the_schema_then_has_nothing_to_do(empty_db, capsys):
+    assert main(["init-db"]) == 0
+    out = capsys.readouterr().out
+    applied = re.search(r"(\d+) statement\(s\) applied", out)
+    assert applied and int(applied.group(1)) > 0, out
+    with db.connection(empty_db) as conn:
+        assert schema.missing_schema(conn) == []
+
+    assert main(["init-db"]) == 0
+    captured = capsys.readouterr()
+    assert "nothing to do" in captured.out
+    assert captured.err == ""
+
+
+# --- an unreachable database -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["init-db"], ["import", "{landing}"]])
+@pytest.mark.parametrize(
+    "url", ["postgresql://postgres@127.0.0.1:1/nothing", "postgresql://u:secret@127.0.0.1:1/x"]
+)
+def test_unreachable_database_is_one_line_without_the_password(monkeypatch, capsys, tmp_path, url, command):
+    monkeypatch.setenv("RALLY_DATABASE_URL", url)
+    assert main([arg.format(landing=tmp_path) for arg in command]) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "cannot connect" in lines[0]
+    assert "Traceback" not in captured.err
+    assert "secret" not in captured.err + captured.out
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+@requires_real_data
+def test_import_reports_invalid_json_and_still_imports_the_other_league(fresh_db, dagster_home, tmp_path, capsys):
+    landing = tmp_path / "landing"
+    (landing / "NSTF").mkdir(parents=True)
+    (landing / "NSTF" / "players.json").write_text('[{"League": "NSTF", "Player ID": "nndz-1",', encoding="utf-8")
+    # 30 real NSTF roster rows, relabelled to the folder they now sit in (rows of another league are rejected).
+    records = json.loads((IMPORT_1 / "NSTF" / "players.json").read_text(encoding="utf-8"))[:30]
+    tiny = [{**r, "League": "TINY"} for r in records]
+    (landing / "TINY").mkdir()
+    (landing / "TINY" / "players.json").write_text(json.dumps(tiny), encoding="utf-8")
+
+    assert main(["import", str(landing)]) == 1
+
+    captured = capsys.readouterr()
+    failures = captured.err.strip().splitlines()
+    assert len(failures) == 1, captured.err
+    assert "NSTF" in failures[0] and "players.json" in failures[0] and "not valid JSON" in failures[0]
+    assert "Traceback" not in captured.err
+    assert _league_players(fresh_db, "NSTF") == set()
+    assert re.search(r"^TINY: published", captured.out, re.M), captured.out
+    assert _league_players(fresh_db, "TINY") == {r["Player ID"] for r in records}
+
+
+def test_import_reports_a_badly_named_league_folder(fresh_db, dagster_home, tmp_path, capsys):
+    landing = tmp_path / "landing"
+    (landing / "bad name!").mkdir(parents=True)
+    (landing / "bad name!" / "players.json").write_text("[]", encoding="utf-8")
+
+    assert main(["import", str(landing)]) == 1
+
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "bad name!" in lines[0] and "league folder name must be" in lines[0]
+    with db.connection(fresh_db) as conn:
+        assert conn.execute("SELECT count(*) FROM leagues").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    "url", ["host=127.0.0.1 port=1 user=u password=secret dbname=x", "postgresql://u@127.0.0.1:1/x?password=secret"]
+)
+def test_unreachable_database_hides_the_password_in_other_connection_string_forms(monkeypatch, capsys, url):
+    monkeypatch.setenv("RALLY_DATABASE_URL", url)
+    assert main(["init-db"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot connect" in err
+    assert "secret" not in err
