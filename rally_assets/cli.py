@@ -39,17 +39,117 @@ def _print_outcomes(outcomes) -> int:
     return 1 if failed else 0
 
 
+def _print_post_import(outcome) -> int:
+    for name, (passed, why) in sorted(outcome.checks.items()):
+        print(f"check {name}: {'passed' if passed else 'FAILED'} - {why}")
+    if not outcome.success:
+        print(f"after the import: FAILED {outcome.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _import(args) -> int:
-    from rally_assets.runner import import_leagues
+    from rally_assets.runner import import_leagues, run_post_import
     from rally_assets.schema import init_db
 
     with db.connection() as conn:
         init_db(conn)  # importing into a database without the schema would fail on the first insert
-    return _print_outcomes(import_leagues(Path(args.landing_dir), args.league or None))
+    policy = {"allow_churn": True} if args.allow_churn else None
+    outcomes = import_leagues(Path(args.landing_dir), args.league or None, policy=policy)
+    code = _print_outcomes(outcomes)
+    if any(o.success for o in outcomes):
+        code = max(code, _print_post_import(run_post_import(policy=policy)))
+    return code
+
+
+def _user(conn, args) -> int | None:
+    from rally_assets.repairs import user_id_for
+
+    return user_id_for(conn, getattr(args, "specific_user", None))
+
+
+def _health(_args) -> int:
+    from rally_assets.contexts import league_context_health
+    from rally_assets.health import CONTEXT_MIN_PCT, availability_user_id_coverage, orphan_references
+
+    with db.connection() as conn:
+        h = league_context_health(conn)
+        a = availability_user_id_coverage(conn)
+        o = orphan_references(conn)
+    print(f"league-context health: {h['score']}% ({h['band']}) - {h['valid']} valid, {h['null']} NULL, "
+          f"{h['broken']} broken of {h['total']} users with associations")
+    print(f"availability rows with a user_id: {a['pct']}% ({a['with_user_id']} of {a['total']})")
+    print("orphan references: " + (", ".join(f"{k} {v}" for k, v in o.items() if v) or "none"))
+    return 0 if h["score"] >= CONTEXT_MIN_PCT else 1
+
+
+def _fix_league_contexts(args) -> int:
+    from rally_assets.contexts import fix_league_contexts, league_context_health
+
+    with db.connection() as conn:
+        uid = _user(conn, args)
+        before = league_context_health(conn)
+        changes = fix_league_contexts(conn, user_id=uid, dry_run=args.dry_run)
+        after = league_context_health(conn)
+    verb = "would set" if args.dry_run else "set"
+    for c in changes:
+        print(f"{'[DRY RUN] ' if args.dry_run else ''}{c['email']}: {c['reason']} context {c['old_league'] or c['old_context']} "
+              f"-> {verb} {c['new_league']} ({'has a team' if c['has_team'] else 'no team'}, {c['matches']} matches)")
+    print(f"{len(changes)} context(s) {'to fix' if args.dry_run else 'fixed'}; health {before['score']}% -> {after['score']}%")
+    return 0
+
+
+def _re_associate(args) -> int:
+    from rally_assets.repairs import re_associate
+
+    with db.connection() as conn:
+        uid = _user(conn, args)
+        result = re_associate(conn, user_id=uid, dry_run=args.dry_run)
+    tag = "[DRY RUN] would " if args.dry_run else ""
+    for c in result["carried"]:
+        print(f"{tag}link user {c['user_id']} to {c['tenniscores_player_id']} ({c['league']}, was {c['old_player_id']}: {c['reason']})")
+    for c in result["discovered"]:
+        print(f"{tag}link {c['email']} to {c['tenniscores_player_id']} ({c['league']}, confidence {c['confidence']}: {c['reason']})")
+    for c in result["contexts"]:
+        print(f"{tag}set {c['email']} league context to {c['new_league']} ({c['reason']})")
+    for c in result["unmatched"]:
+        print(f"not relinked: user {c['user_id']} on {c['old_player_id']}: {c['reason']}")
+    print(f"{len(result['carried'])} carried, {len(result['discovered'])} discovered, {len(result['contexts'])} contexts, "
+          f"{len(result['unmatched'])} unmatched")
+    return 0
+
+
+def _discover(args) -> int:
+    from rally_assets.contexts import fix_league_contexts
+    from rally_assets.discovery import discover_associations
+
+    with db.connection() as conn:
+        uid = _user(conn, args)
+        links = discover_associations(conn, limit=args.limit, user_id=uid, dry_run=args.dry_run)
+        if links and not args.dry_run:
+            fix_league_contexts(conn, user_id=uid)
+    for x in links:
+        print(f"{'[DRY RUN] would link' if args.dry_run else 'linked'} {x['email']} to {x['tenniscores_player_id']} "
+              f"({x['league']}, confidence {x['confidence']}: {x['reason']})")
+    print(f"{len(links)} association(s) {'to create' if args.dry_run else 'created'}")
+    return 0
+
+
+def _relink_availability(args) -> int:
+    from rally_assets.health import relink_availability
+
+    with db.connection() as conn:
+        uid = _user(conn, args)
+        plan = relink_availability(conn, user_id=uid, dry_run=args.dry_run)
+    for r in plan:
+        print(f"{'[DRY RUN] would set' if args.dry_run else 'set'} availability {r['availability_id']} "
+              f"({r['player_name']}, {r['match_date']:%Y-%m-%d}) user_id = {r['user_id']}")
+    print(f"{len(plan)} availability row(s) {'to relink' if args.dry_run else 'relinked'}")
+    return 0
 
 
 def _demo(args) -> int:
-    from rally_assets.runner import import_leagues
+    from rally_assets.runner import import_leagues, run_post_import
     from rally_assets.schema import init_db
     from rally_assets.synthetic import generate_landing
     from rally_assets.synthetic_users import seed_users
@@ -62,6 +162,8 @@ def _demo(args) -> int:
     code = _print_outcomes(import_leagues(landing))
     with db.connection() as conn:
         seeded = seed_users(conn, n_users=100 * args.scale, seed=args.seed)
+    code = max(code, _print_post_import(run_post_import()))
+    with db.connection() as conn:
         totals = dict(
             zip(
                 ("leagues", "teams", "players_active", "match_scores", "users", "associations", "availability"),
@@ -103,7 +205,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="import league folders (one Dagster run per league)")
     p.add_argument("landing_dir", help="folder holding one folder per league")
     p.add_argument("--league", action="append", metavar="CODE", help="import only this league (repeatable)")
+    p.add_argument("--allow-churn", action="store_true",
+                   help="operator override: publish even if the churn breaker trips, carrying user links across")
     p.set_defaults(func=_import)
+    sub.add_parser("health", help="league-context health (exit 1 below 95%%), availability user_id share, orphans").set_defaults(func=_health)
+    for name, func, text in (
+        ("fix-league-contexts", _fix_league_contexts, "set NULL / broken / not-a-member league contexts by the one rule"),
+        ("re-associate", _re_associate, "relink users whose players disappeared, then discover missing links"),
+        ("discover", _discover, "link users with fewer than 2 associations to unambiguous namesakes"),
+        ("relink-availability", _relink_availability, "give availability rows without a user_id their user"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--dry-run", action="store_true", help="write nothing; print exactly what would change")
+        p.add_argument("--specific-user", metavar="EMAIL", help="only this user")
+        if name == "discover":
+            p.add_argument("--limit", type=int, default=100, help="users looked at (default 100)")
+        p.set_defaults(func=func)
     p = sub.add_parser("demo", help="generate a synthetic landing, import it on the embedded default, add users")
     p.add_argument("--scale", type=int, default=1, help="3 synthetic leagues per unit of scale (default 1)")
     p.add_argument("--seed", type=int, default=0)

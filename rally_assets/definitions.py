@@ -2,12 +2,22 @@
 
 import dagster as dg
 
-from rally_assets.assets import parsed_league, published_league, staged_league
-from rally_assets.jobs import import_league_job
-from rally_assets.resources import LandingZone, RallyDatabase
+from rally_assets.assets import (
+    association_discovery,
+    league_contexts,
+    parsed_league,
+    published_league,
+    staged_league,
+    user_data_health,
+    user_data_snapshot,
+)
+from rally_assets.checks import HEALTH_CHECKS, IMPORT_CHECKS
+from rally_assets.jobs import import_league_job, post_import_job
+from rally_assets.resources import ImportPolicy, LandingZone, RallyDatabase
 
 defs = dg.Definitions(
-    assets=[parsed_league, staged_league, published_league],
-    jobs=[import_league_job],
-    resources={"database": RallyDatabase(), "landing": LandingZone()},
+    assets=[parsed_league, staged_league, user_data_snapshot, published_league, league_contexts, association_discovery, user_data_health],
+    asset_checks=[*IMPORT_CHECKS, *HEALTH_CHECKS],
+    jobs=[import_league_job, post_import_job],
+    resources={"database": RallyDatabase(), "landing": LandingZone(), "import_policy": ImportPolicy()},
 )

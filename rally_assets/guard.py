@@ -8,7 +8,9 @@ which refuses the same writes whatever code issues them.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 
 import psycopg
 
@@ -48,8 +50,15 @@ def protected_writes(sql: str) -> list[tuple[str, str]]:
     return found
 
 
-def check_statement(sql: str) -> None:
-    if writes := protected_writes(sql):
+# The one sanctioned write to user tables: the league-context repair may UPDATE (never delete)
+# users.league_context and user_contexts, inside `context_repair(conn)`.
+CONTEXT_REPAIR_TABLES = frozenset({"users", "user_contexts"})
+_repairing: set[int] = set()
+
+
+def check_statement(sql: str, allowed_updates: frozenset[str] = frozenset()) -> None:
+    writes = [(op, table) for op, table in protected_writes(sql) if not (op in ("UPDATE", "UPSERT") and table in allowed_updates)]
+    if writes:
         operation, table = writes[0]
         raise ProtectedTableWriteError(
             f"refused: the import tried to {operation} the protected table {table!r}; "
@@ -58,8 +67,21 @@ def check_statement(sql: str) -> None:
 
 
 def guarded_execute(conn: psycopg.Connection, sql: str, params=None):
-    check_statement(sql)
+    check_statement(sql, CONTEXT_REPAIR_TABLES if id(conn) in _repairing else frozenset())
     return conn.execute(sql, params)
+
+
+@contextlib.contextmanager
+def context_repair(conn: psycopg.Connection) -> Iterator[None]:
+    """Inside a transaction: allow UPDATEs of users / user_contexts (and only those) for this block."""
+    conn.execute("SELECT set_config('rally.context_repair', 'on', true)")
+    _repairing.add(id(conn))
+    try:
+        yield
+    finally:
+        _repairing.discard(id(conn))
+        if not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
+            conn.execute("SELECT set_config('rally.context_repair', 'off', true)")
 
 
 def arm_database_guard(conn: psycopg.Connection) -> None:

@@ -1,11 +1,19 @@
 import dagster as dg
 
-from rally_assets.assets import IMPORT_GROUP
+from rally_assets.assets import IMPORT_GROUP, USER_DATA_GROUP
 from rally_assets.partitions import league_partitions
 
+# Per league: parse, stage, check (blocking), snapshot, publish, check. Includes the checks of its assets.
 import_league_job = dg.define_asset_job(
     "import_league_job",
     selection=dg.AssetSelection.groups(IMPORT_GROUP),
     partitions_def=league_partitions,
-    description="Parse, stage and publish one league (one partition per league folder).",
+    description="Parse, stage, check, snapshot and publish one league (one partition per league folder).",
+)
+
+# After the leagues: repair contexts, discover associations, then the health checks.
+post_import_job = dg.define_asset_job(
+    "post_import_job",
+    selection=dg.AssetSelection.groups(USER_DATA_GROUP),
+    description="League contexts (one rule), association discovery and the user-data health checks.",
 )

@@ -16,6 +16,8 @@ from collections.abc import Callable
 import psycopg
 
 from rally_assets.constants import KNOWN_LEAGUES, STAGING_SCHEMA
+from rally_assets.contexts import fix_league_contexts
+from rally_assets.discovery import carry_links
 from rally_assets.errors import RallyError
 from rally_assets.guard import arm_database_guard, guarded_execute
 from rally_assets.staging import clear_run
@@ -166,6 +168,29 @@ def _upsert_players(conn: psycopg.Connection, p: dict) -> dict:
         WHERE o.league_id = %(lid)s AND o.team_id IS DISTINCT FROM n.team_id AND o.team_id IS NOT NULL""",
         p,
     ).fetchone()[0]
+    sample = _x(
+        conn,
+        """(SELECT 'added', n.tenniscores_player_id, concat_ws(' ', n.first_name, n.last_name), NULL::text,
+                   (SELECT team_name FROM teams WHERE id = n.team_id)
+            FROM pub_players n WHERE NOT EXISTS (
+                SELECT 1 FROM players o WHERE o.league_id = %(lid)s
+                AND (o.tenniscores_player_id, o.club_id, o.series_id) = (n.tenniscores_player_id, n.club_id, n.series_id))
+            ORDER BY 2 LIMIT 5)
+        UNION ALL
+        (SELECT 'moved team', n.tenniscores_player_id, concat_ws(' ', n.first_name, n.last_name),
+                (SELECT team_name FROM teams WHERE id = o.team_id), (SELECT team_name FROM teams WHERE id = n.team_id)
+            FROM pub_players n JOIN players o ON o.league_id = %(lid)s
+             AND (o.tenniscores_player_id, o.club_id, o.series_id) = (n.tenniscores_player_id, n.club_id, n.series_id)
+            WHERE o.team_id IS DISTINCT FROM n.team_id AND o.team_id IS NOT NULL ORDER BY 2 LIMIT 5)
+        UNION ALL
+        (SELECT 'deactivated', o.tenniscores_player_id, concat_ws(' ', o.first_name, o.last_name),
+                (SELECT team_name FROM teams WHERE id = o.team_id), NULL
+            FROM players o WHERE o.league_id = %(lid)s AND o.is_active IS NOT FALSE AND NOT EXISTS (
+                SELECT 1 FROM pub_players n
+                WHERE (n.tenniscores_player_id, n.club_id, n.series_id) = (o.tenniscores_player_id, o.club_id, o.series_id))
+            ORDER BY 2 LIMIT 5)""",
+        p,
+    ).fetchall()
     cols = ", ".join(_PLAYER_VALUES)
     # Career numbers come only with player_history; without it the known ones are kept.
     sets = ", ".join(
@@ -202,6 +227,7 @@ def _upsert_players(conn: psycopg.Connection, p: dict) -> dict:
         "players_changed": len(rows) - inserted,
         "players_moved_team": moved,
         "players_deactivated": deactivated,
+        "diff_sample": [dict(zip(("change", "player_id", "name", "team_before", "team_after"), r)) for r in sample],
     }
 
 
@@ -284,7 +310,7 @@ FACT_FILES = {
     "series_stats": "series_stats.json",
     "player_history": "player_history.json",
 }
-PUBLISH_STEPS = ("league", "clubs_series", "teams", "players", *FACTS, "record")
+PUBLISH_STEPS = ("league", "clubs_series", "teams", "players", *FACTS, "carry_links", "league_contexts", "record")
 
 
 def _files_present(conn: psycopg.Connection, p: dict) -> set[str]:
@@ -298,12 +324,14 @@ def _files_present(conn: psycopg.Connection, p: dict) -> set[str]:
 
 
 def publish_league(
-    conn: psycopg.Connection, league: str, run_id: str, *, on_step: StepHook | None = None, extra_steps=()
+    conn: psycopg.Connection, league: str, run_id: str, *, on_step: StepHook | None = None, carry_user_links: bool = False
 ) -> dict:
     """Publish the rows staged by `run_id` for `league`; returns what changed.
 
+    Inside the same transaction, after the data: with `carry_user_links` (the operator's override
+    of an id-scheme change) users stranded on deactivated players are linked to the matching new
+    ones; then the league contexts of the league's users are repaired by the one rule.
     `on_step(name)` is called before each step (timings, and fault injection in tests).
-    `extra_steps` are callables (conn, params) -> dict run inside the same transaction after the facts.
     """
     hook = on_step or (lambda _step: None)
     p: dict = {"league": league, "run": run_id}
@@ -335,16 +363,22 @@ def publish_league(
                 result.update(_replace_facts(conn, table, p))
             else:
                 result[f"{table}_kept"] = f"{FACT_FILES[table]} absent: published rows kept"
-        for step in extra_steps:
-            hook(step.__name__)
-            result.update(step(conn, p))
+        hook("carry_links")
+        if carry_user_links:
+            carried = carry_links(conn, p["lid"], source=f"run:{run_id}")
+            result.update({k: v for k, v in carried.items() if k not in ("carried", "unmatched")})
+            result["links_unmatched_list"] = carried["unmatched"][:200]
+        hook("league_contexts")
+        fixes = fix_league_contexts(conn, league_id=p["lid"], source=f"run:{run_id}")
+        result["contexts_fixed"] = len(fixes)
+        result["contexts_fixed_by_reason"] = {r: sum(1 for f in fixes if f["reason"] == r) for r in {f["reason"] for f in fixes}}
         hook("record")
         _x(
             conn,
             """UPDATE etl_import_runs SET status = 'published', finished_at = now(),
                    report = coalesce(report, '{}'::jsonb) || jsonb_build_object('publish', %(result)s::jsonb)
             WHERE run_id = %(run)s AND league = %(league)s""",
-            {**p, "result": json.dumps(result)},
+            {**p, "result": json.dumps(result, default=str)},
         )
     clear_run(conn, run_id)
     return result

@@ -34,3 +34,15 @@ class LandingZone(dg.ConfigurableResource):
 
     def root(self) -> Path:
         return Path(self.path).expanduser().resolve() if self.path else landing_dir()
+
+
+class ImportPolicy(dg.ConfigurableResource):
+    """The thresholds an import is judged by, and the operator's override. Set per run in the run
+    config (`resources: {import_policy: {config: {allow_churn: true}}}`) or `rally import --allow-churn`."""
+
+    max_deactivated_pct: float = 20.0  # of the league's active players
+    max_deactivated_linked_pct: float = 10.0  # of its players linked to a user
+    allow_churn: bool = False  # publish anyway, carrying user links across to the new players
+    max_rejected_pct: float = 25.0  # per landing file
+    snapshot_keep: int = 30  # snapshots kept per league
+    discovery_limit: int = 100  # users looked at per discovery run

@@ -15,6 +15,7 @@ from rally_assets.parsing import find_leagues, league_code
 from rally_assets.settings import dagster_home
 
 IMPORT_JOB = "import_league_job"
+POST_IMPORT_JOB = "post_import_job"
 
 
 @dataclass
@@ -24,6 +25,7 @@ class LeagueOutcome:
     run_id: str | None = None
     error: str | None = None
     publish: dict = field(default_factory=dict)
+    checks: dict = field(default_factory=dict)  # check name -> (passed, description)
 
 
 def dagster_instance() -> dg.DagsterInstance:
@@ -33,7 +35,11 @@ def dagster_instance() -> dg.DagsterInstance:
 
 
 def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
-    """The operator's one line: which step failed and the innermost error, without the traceback."""
+    """The operator's one line: a blocking check that stopped the league and why, else which step
+    failed and the innermost error, without the traceback."""
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed and evaluation.blocking:
+            return f"blocked by check {evaluation.check_name}: {evaluation.description}"
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
             chain, error = [], event.step_failure_data.error
@@ -49,10 +55,44 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
     return "the run failed without a failed step (see the Dagster UI)"
 
 
+def run_config(landing: Path | None = None, policy: dict | None = None) -> dict:
+    config: dict = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # events stay in Dagster
+    if landing is not None:
+        config["ops"] = {"parsed_league": {"config": {"landing_dir": str(landing)}}}
+    if policy:
+        config["resources"] = {"import_policy": {"config": policy}}
+    return config
+
+
+def run_post_import(instance: dg.DagsterInstance | None = None, policy: dict | None = None) -> LeagueOutcome:
+    """Contexts, discovery and the health checks, once after the leagues."""
+    from rally_assets.definitions import defs
+
+    instance = instance or dagster_instance()
+    result = defs.resolve_job_def(POST_IMPORT_JOB).execute_in_process(
+        run_config=run_config(policy=policy), instance=instance, raise_on_error=False, tags={"rally/source": "cli"}
+    )
+    outcome = LeagueOutcome(league="(all leagues)", success=result.success, run_id=result.run_id)
+    outcome.checks = {e.check_name: (e.passed, e.description) for e in result.get_asset_check_evaluations()}
+    failed = [f"{name}: {why}" for name, (ok, why) in outcome.checks.items() if not ok]
+    if not result.success:
+        outcome.error = _failure_reason(result)
+    elif failed:
+        outcome.success, outcome.error = False, "; ".join(failed)
+    return outcome
+
+
 def import_leagues(
-    landing: Path, leagues: list[str] | None = None, *, instance: dg.DagsterInstance | None = None
+    landing: Path,
+    leagues: list[str] | None = None,
+    *,
+    instance: dg.DagsterInstance | None = None,
+    policy: dict | None = None,
 ) -> list[LeagueOutcome]:
-    """Import each league folder under `landing` (or only `leagues`); a failing league never stops the others."""
+    """Import each league folder under `landing` (or only `leagues`); a failing league never stops the others.
+
+    `policy` overrides ImportPolicy fields for these runs (e.g. {"allow_churn": True}).
+    """
     from rally_assets.definitions import defs  # late: the CLI starts faster without Dagster loaded
 
     landing = Path(landing).expanduser().resolve()
@@ -75,10 +115,7 @@ def import_leagues(
             outcomes.append(LeagueOutcome(league=code, success=False, error=f"no folder for league {code} in {landing}"))
             continue
         result = job.execute_in_process(
-            run_config={
-                "ops": {"parsed_league": {"config": {"landing_dir": str(landing)}}},
-                "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},  # events stay in Dagster; we print one line
-            },
+            run_config=run_config(landing, policy),
             instance=instance,
             partition_key=code,
             raise_on_error=False,
@@ -91,6 +128,7 @@ def import_leagues(
                     outcome.publish = {k: v.value for k, v in event.materialization.metadata.items()}
         else:
             outcome.error = _failure_reason(result)
+        outcome.checks = {e.check_name: (e.passed, e.description) for e in result.get_asset_check_evaluations()}
         outcomes.append(outcome)
     if not outcomes:
         raise RallyError(f"no league folders (with players.json or another landing file) under {landing}")

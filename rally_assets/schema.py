@@ -247,6 +247,50 @@ TABLES: dict[str, list[str]] = {
         "reason text NOT NULL",
         "detail text",
     ],
+    # Snapshots of user data, one per import run, taken before its publish; never overwritten.
+    "etl_snapshots": [
+        "id bigserial PRIMARY KEY",
+        "run_id text NOT NULL",
+        "league text NOT NULL",
+        f"taken_at {TS}",
+        "counts jsonb",
+    ],
+    "etl_snapshot_associations": [
+        "snapshot_id bigint NOT NULL REFERENCES etl_snapshots(id) ON DELETE CASCADE",
+        "user_id integer NOT NULL",
+        "tenniscores_player_id text NOT NULL",
+        "is_primary boolean",
+        "created_at timestamptz",
+    ],
+    "etl_snapshot_contexts": [
+        "snapshot_id bigint NOT NULL REFERENCES etl_snapshots(id) ON DELETE CASCADE",
+        "user_id integer NOT NULL",
+        "email text",
+        "league_context integer",
+        "league_string_id text",
+        "active_league_id integer",
+        "active_team_id integer",
+    ],
+    "etl_snapshot_availability": [
+        "snapshot_id bigint NOT NULL REFERENCES etl_snapshots(id) ON DELETE CASCADE",
+        "availability_id integer NOT NULL",
+        "user_id integer",
+        "fingerprint text NOT NULL",
+        "updated_at timestamptz",
+    ],
+    # What repairs did, and why: discovery links, carried links, context fixes, availability relinks.
+    "etl_repairs": [
+        "id bigserial PRIMARY KEY",
+        "source text NOT NULL",
+        "kind text NOT NULL",
+        "user_id integer",
+        "league text",
+        "before_value text",
+        "after_value text",
+        "confidence integer",
+        "reason text",
+        f"created_at {TS}",
+    ],
 }
 
 # Staging: unlogged scratch tables outside the live schema. Every row carries the run that staged
@@ -312,6 +356,12 @@ INDEXES = {
     "ix_etl_import_runs_league": "etl_import_runs (league, started_at)",
     "ix_etl_rejections_run": "etl_rejections (run_id)",
     "ix_availability_player": "player_availability (player_id)",
+    "ix_etl_snapshots_league": "etl_snapshots (league, id)",
+    "ix_snapshot_associations": "etl_snapshot_associations (snapshot_id)",
+    "ix_snapshot_contexts": "etl_snapshot_contexts (snapshot_id)",
+    "ix_snapshot_availability": "etl_snapshot_availability (snapshot_id, availability_id)",
+    "ix_etl_repairs_user": "etl_repairs (user_id, created_at)",
+    "ix_upa_user": "user_player_associations (user_id)",
 }
 
 FUNCTIONS = {

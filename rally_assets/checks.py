@@ -1,0 +1,132 @@
+"""Asset checks: the promises of design.md made visible, with their numbers as metadata.
+
+Before publish (blocking, on staged_league): staged data quality, churn breaker.
+After publish (on published_league): availability untouched (blocking), associations preserved,
+no orphan references. After the whole import (on user_data_health): league-context health >= 95%,
+availability rows with a user_id >= 90%.
+"""
+
+import dagster as dg
+
+from rally_assets.assets import published_league, staged_league, user_data_health
+from rally_assets.contexts import league_context_health
+from rally_assets.health import AVAILABILITY_MIN_PCT, CONTEXT_MIN_PCT, availability_user_id_coverage, orphan_references
+from rally_assets.partitions import league_partitions
+from rally_assets.quality import churn, staged_quality
+from rally_assets.resources import ImportPolicy, RallyDatabase
+from rally_assets.snapshots import associations_missing, availability_changes, latest_snapshot
+
+
+def _numbers(values: dict) -> dict:
+    """Metadata: numbers stay numbers (so Dagster plots them), anything else becomes JSON."""
+    return {
+        k: (float(v) if isinstance(v, float) else v) if isinstance(v, (int, float, str)) and not isinstance(v, bool)
+        else dg.MetadataValue.json(v if not isinstance(v, bool) else str(v))
+        for k, v in values.items()
+    }
+
+
+@dg.asset_check(asset=staged_league, blocking=True, partitions_def=league_partitions,
+                description="Rejected rows per landing file under the limit; natural keys unique in staging.")
+def staged_data_quality(context: dg.AssetCheckExecutionContext, database: RallyDatabase, import_policy: ImportPolicy):
+    with database.connect() as conn:
+        report = staged_quality(conn, context.partition_key, context.run.run_id, import_policy.max_rejected_pct)
+    passed = report.pop("passed")
+    why = (
+        "staged data is usable" if passed
+        else f"files over {import_policy.max_rejected_pct}% rejected: {report['files_over_limit']}; "
+        f"duplicate natural keys: { {k: v for k, v in report['duplicate_natural_keys'].items() if v} }"
+    )
+    return dg.AssetCheckResult(passed=bool(passed), description=why, metadata=_numbers(report))
+
+
+@dg.asset_check(asset=staged_league, blocking=True, partitions_def=league_partitions,
+                description="Refuses a publish that would deactivate too many active or user-linked players.")
+def churn_breaker(context: dg.AssetCheckExecutionContext, database: RallyDatabase, import_policy: ImportPolicy):
+    with database.connect() as conn:
+        report = churn(conn, context.partition_key, context.run.run_id)
+    over_active = report["deactivated_pct"] > import_policy.max_deactivated_pct
+    over_linked = report["deactivated_linked_pct"] > import_policy.max_deactivated_linked_pct
+    tripped = over_active or over_linked
+    passed = not tripped or import_policy.allow_churn
+    if not tripped:
+        why = "churn within limits"
+    else:
+        why = (
+            f"{report['deactivated_pct']}% of active players (limit {import_policy.max_deactivated_pct}%) and "
+            f"{report['deactivated_linked_pct']}% of user-linked players (limit {import_policy.max_deactivated_linked_pct}%) "
+            f"would be deactivated; {report['player_ids_replaced_pct']}% of player ids are gone from the import"
+            + (" (an id-scheme change?)" if report["player_ids_replaced_pct"] >= 50 else "")
+            + ("; published anyway by operator override (allow_churn), user links carried across"
+               if import_policy.allow_churn else "; rerun with allow_churn (rally import --allow-churn) to publish anyway")
+        )
+    return dg.AssetCheckResult(
+        passed=bool(passed),
+        description=why,
+        metadata=_numbers({**report, "override": str(import_policy.allow_churn),
+                           "max_deactivated_pct": import_policy.max_deactivated_pct,
+                           "max_deactivated_linked_pct": import_policy.max_deactivated_linked_pct}),
+    )
+
+
+def _snapshot_or_fail(conn, context) -> int | None:
+    return latest_snapshot(conn, context.run.run_id, context.partition_key)
+
+
+@dg.asset_check(asset=published_league, blocking=True, partitions_def=league_partitions,
+                description="No availability row that existed before the import was deleted or changed by it.")
+def availability_untouched(context: dg.AssetCheckExecutionContext, database: RallyDatabase):
+    with database.connect() as conn:
+        snapshot_id = _snapshot_or_fail(conn, context)
+        if snapshot_id is None:
+            return dg.AssetCheckResult(passed=False, description="no user-data snapshot was taken in this run")
+        report = availability_changes(conn, snapshot_id)
+    passed = report["lost"] == 0 and report["changed_by_import"] == 0
+    why = "availability untouched" if passed else (
+        f"{report['lost']} availability row(s) lost and {report['changed_by_import']} changed without the app")
+    return dg.AssetCheckResult(passed=bool(passed), description=why, metadata=_numbers({**report, "snapshot_id": snapshot_id}))
+
+
+@dg.asset_check(asset=published_league, partitions_def=league_partitions,
+                description="Every association that existed before the import is still there.")
+def associations_preserved(context: dg.AssetCheckExecutionContext, database: RallyDatabase):
+    with database.connect() as conn:
+        snapshot_id = _snapshot_or_fail(conn, context)
+        if snapshot_id is None:
+            return dg.AssetCheckResult(passed=False, description="no user-data snapshot was taken in this run")
+        report = associations_missing(conn, snapshot_id)
+    passed = report["missing"] == 0
+    why = "every association preserved" if passed else f"{report['missing']} association(s) disappeared"
+    return dg.AssetCheckResult(passed=bool(passed), description=why, metadata=_numbers({**report, "snapshot_id": snapshot_id}))
+
+
+@dg.asset_check(asset=published_league, partitions_def=league_partitions,
+                description="No user-owned row points at a league, team, series or player that does not exist.")
+def no_orphan_references(database: RallyDatabase):
+    with database.connect() as conn:
+        orphans = orphan_references(conn)
+    dangling = {k: v for k, v in orphans.items() if v}
+    why = "no orphan references" if not dangling else f"dangling references: {dangling}"
+    return dg.AssetCheckResult(passed=not dangling, description=why, metadata=_numbers({**orphans, "total": sum(orphans.values())}))
+
+
+@dg.asset_check(asset=user_data_health, description=f"At least {CONTEXT_MIN_PCT}% of linked users have a valid league context.")
+def league_context_health_check(database: RallyDatabase):
+    with database.connect() as conn:
+        health = league_context_health(conn)
+    passed = health["score"] >= CONTEXT_MIN_PCT
+    why = f"league-context health {health['score']}% ({health['band']}): {health['valid']} valid, {health['null']} NULL, {health['broken']} broken of {health['total']}"
+    return dg.AssetCheckResult(passed=bool(passed), description=why, metadata=_numbers({**health, "minimum": CONTEXT_MIN_PCT}))
+
+
+@dg.asset_check(asset=user_data_health, description=f"At least {AVAILABILITY_MIN_PCT}% of availability rows carry a user_id.")
+def availability_user_id_check(database: RallyDatabase):
+    with database.connect() as conn:
+        coverage = availability_user_id_coverage(conn)
+    passed = coverage["pct"] >= AVAILABILITY_MIN_PCT
+    why = f"{coverage['pct']}% of {coverage['total']} availability rows carry a user_id"
+    return dg.AssetCheckResult(passed=bool(passed), description=why, metadata=_numbers({**coverage, "minimum": AVAILABILITY_MIN_PCT}))
+
+
+IMPORT_CHECKS = [staged_data_quality, churn_breaker, availability_untouched, associations_preserved, no_orphan_references]
+HEALTH_CHECKS = [league_context_health_check, availability_user_id_check]
