@@ -11,10 +11,14 @@ import dagster as dg
 from rally_assets.assets import published_league, staged_league, user_data_health
 from rally_assets.contexts import league_context_health
 from rally_assets.health import AVAILABILITY_MIN_PCT, CONTEXT_MIN_PCT, availability_user_id_coverage, orphan_references
-from rally_assets.partitions import league_partitions
 from rally_assets.quality import churn, staged_quality
 from rally_assets.resources import ImportPolicy, RallyDatabase
 from rally_assets.snapshots import associations_missing, availability_changes, latest_snapshot
+
+
+def _league(context: dg.AssetCheckExecutionContext) -> str:
+    """The league of the run: checks of a per-league asset run in that league's partitioned run."""
+    return context.run.tags["dagster/partition"]
 
 
 def _numbers(values: dict) -> dict:
@@ -26,11 +30,11 @@ def _numbers(values: dict) -> dict:
     }
 
 
-@dg.asset_check(asset=staged_league, blocking=True, partitions_def=league_partitions,
+@dg.asset_check(asset=staged_league, blocking=True,
                 description="Rejected rows per landing file under the limit; natural keys unique in staging.")
 def staged_data_quality(context: dg.AssetCheckExecutionContext, database: RallyDatabase, import_policy: ImportPolicy):
     with database.connect() as conn:
-        report = staged_quality(conn, context.partition_key, context.run.run_id, import_policy.max_rejected_pct)
+        report = staged_quality(conn, _league(context), context.run.run_id, import_policy.max_rejected_pct)
     passed = report.pop("passed")
     why = (
         "staged data is usable" if passed
@@ -40,11 +44,11 @@ def staged_data_quality(context: dg.AssetCheckExecutionContext, database: RallyD
     return dg.AssetCheckResult(passed=bool(passed), description=why, metadata=_numbers(report))
 
 
-@dg.asset_check(asset=staged_league, blocking=True, partitions_def=league_partitions,
+@dg.asset_check(asset=staged_league, blocking=True,
                 description="Refuses a publish that would deactivate too many active or user-linked players.")
 def churn_breaker(context: dg.AssetCheckExecutionContext, database: RallyDatabase, import_policy: ImportPolicy):
     with database.connect() as conn:
-        report = churn(conn, context.partition_key, context.run.run_id)
+        report = churn(conn, _league(context), context.run.run_id)
     over_active = report["deactivated_pct"] > import_policy.max_deactivated_pct
     over_linked = report["deactivated_linked_pct"] > import_policy.max_deactivated_linked_pct
     tripped = over_active or over_linked
@@ -70,10 +74,10 @@ def churn_breaker(context: dg.AssetCheckExecutionContext, database: RallyDatabas
 
 
 def _snapshot_or_fail(conn, context) -> int | None:
-    return latest_snapshot(conn, context.run.run_id, context.partition_key)
+    return latest_snapshot(conn, context.run.run_id, _league(context))
 
 
-@dg.asset_check(asset=published_league, blocking=True, partitions_def=league_partitions,
+@dg.asset_check(asset=published_league, blocking=True,
                 description="No availability row that existed before the import was deleted or changed by it.")
 def availability_untouched(context: dg.AssetCheckExecutionContext, database: RallyDatabase):
     with database.connect() as conn:
@@ -87,7 +91,7 @@ def availability_untouched(context: dg.AssetCheckExecutionContext, database: Ral
     return dg.AssetCheckResult(passed=bool(passed), description=why, metadata=_numbers({**report, "snapshot_id": snapshot_id}))
 
 
-@dg.asset_check(asset=published_league, partitions_def=league_partitions,
+@dg.asset_check(asset=published_league,
                 description="Every association that existed before the import is still there.")
 def associations_preserved(context: dg.AssetCheckExecutionContext, database: RallyDatabase):
     with database.connect() as conn:
@@ -100,9 +104,9 @@ def associations_preserved(context: dg.AssetCheckExecutionContext, database: Ral
     return dg.AssetCheckResult(passed=bool(passed), description=why, metadata=_numbers({**report, "snapshot_id": snapshot_id}))
 
 
-@dg.asset_check(asset=published_league, partitions_def=league_partitions,
+@dg.asset_check(asset=published_league,
                 description="No user-owned row points at a league, team, series or player that does not exist.")
-def no_orphan_references(database: RallyDatabase):
+def no_orphan_references(database: RallyDatabase):  # global: any league's publish may orphan a reference
     with database.connect() as conn:
         orphans = orphan_references(conn)
     dangling = {k: v for k, v in orphans.items() if v}

@@ -138,3 +138,38 @@ def import_1_db(server_url, import_1_template, monkeypatch) -> Iterator[str]:
     monkeypatch.setenv("RALLY_DATABASE_URL", url)
     yield url
     drop_database(server_url, name)
+
+
+SYNTHETIC_USERS = 500
+
+
+@pytest.fixture(scope="session")
+def users_template(server_url, import_1_template) -> Iterator[str]:
+    """import_1 plus ~500 synthetic users attached to real players (associations, contexts, availability)."""
+    from rally_assets.synthetic_users import seed_users
+
+    name = create_database(server_url, template=import_1_template)
+    with db.connection(with_dbname(server_url, name)) as conn:
+        seeded = seed_users(conn, SYNTHETIC_USERS, seed=7)
+        assert seeded["users"] == SYNTHETIC_USERS
+    yield name
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def users_db(server_url, users_template, monkeypatch) -> Iterator[str]:
+    name = create_database(server_url, template=users_template)
+    url = with_dbname(server_url, name)
+    monkeypatch.setenv("RALLY_DATABASE_URL", url)
+    yield url
+    drop_database(server_url, name)
+
+
+def landing_with(tmp_path: Path, source: Path, leagues) -> Path:
+    """A landing folder holding copies of `leagues` from `source` (an import folder)."""
+    import shutil
+
+    landing = tmp_path / f"landing_{source.name}"
+    for league in leagues:
+        shutil.copytree(source / league, landing / league)
+    return landing
