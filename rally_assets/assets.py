@@ -10,16 +10,18 @@ from pydantic import Field
 from rally_assets.contexts import fix_league_contexts, league_context_health
 from rally_assets.discovery import discover_associations
 from rally_assets.errors import InputError
-from rally_assets.health import availability_user_id_coverage, orphan_references
+from rally_assets.health import availability_user_id_coverage, orphan_references, relink_availability
 from rally_assets.parsing import ParsedLeague, parse_league
 from rally_assets.partitions import league_partitions
 from rally_assets.publish import mark_failed, publish_league
+from rally_assets.repairs import re_associate
 from rally_assets.resources import ImportPolicy, LandingZone, RallyDatabase
 from rally_assets.snapshots import take_snapshot
 from rally_assets.staging import stage_league
 
 IMPORT_GROUP = "league_import"
 USER_DATA_GROUP = "user_data"
+REPAIR_GROUP = "repair"
 
 
 class ImportConfig(dg.Config):
@@ -133,7 +135,35 @@ def association_discovery(
     )
 
 
-@dg.asset(group_name=USER_DATA_GROUP, kinds={"postgres"}, deps=[association_discovery])
+@dg.asset(group_name=REPAIR_GROUP, kinds={"postgres"})
+def user_data_repairs(
+    context: dg.AssetExecutionContext, database: RallyDatabase, import_policy: ImportPolicy
+) -> dg.MaterializeResult:
+    """The repairs a failed health check calls for: league contexts (the one rule), re-association
+    and discovery, availability rows relinked to their user. Run by the repair job, then the checks."""
+    source = f"run:{context.run_id}"
+    with database.connect() as conn:
+        before_contexts, before_availability = league_context_health(conn), availability_user_id_coverage(conn)
+        relinked = relink_availability(conn, source=source)
+        linked = re_associate(conn, source=source, discovery_limit=import_policy.discovery_limit)
+        fixed = fix_league_contexts(conn, source=source)
+        after_contexts, after_availability = league_context_health(conn), availability_user_id_coverage(conn)
+    return dg.MaterializeResult(
+        metadata={
+            "availability_relinked": len(relinked),
+            "links_carried": len(linked["carried"]),
+            "links_unmatched": len(linked["unmatched"]),
+            "associations_discovered": len(linked["discovered"]),
+            "contexts_fixed": len(linked["contexts"]) + len(fixed),
+            "league_context_score_before": float(before_contexts["score"]),
+            "league_context_score_after": float(after_contexts["score"]),
+            "availability_user_id_pct_before": float(before_availability["pct"]),
+            "availability_user_id_pct_after": float(after_availability["pct"]),
+        }
+    )
+
+
+@dg.asset(group_name=USER_DATA_GROUP, kinds={"postgres"}, deps=[association_discovery, user_data_repairs])
 def user_data_health(database: RallyDatabase) -> dg.MaterializeResult:
     """The health numbers of user data after an import (its checks gate on them)."""
     with database.connect() as conn:

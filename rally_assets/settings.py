@@ -32,3 +32,20 @@ def dagster_home() -> Path:
     if not config.exists():
         config.write_text("telemetry:\n  enabled: false\n")
     return home
+
+
+ENV_SETTLE_SECONDS = "RALLY_LANDING_SETTLE_SECONDS"  # files untouched this long before a league is imported
+ENV_SENSOR_INTERVAL = "RALLY_SENSOR_INTERVAL_SECONDS"  # how often the sensors look (read when the code loads)
+ENV_HEALTH_CRON = "RALLY_HEALTH_CRON"  # when the health checks run between imports
+
+
+def settle_seconds() -> float:
+    return float(os.environ.get(ENV_SETTLE_SECONDS) or 10)
+
+
+def sensor_interval_seconds() -> int:
+    return int(os.environ.get(ENV_SENSOR_INTERVAL) or 30)
+
+
+def health_cron() -> str:
+    return os.environ.get(ENV_HEALTH_CRON) or "0 * * * *"
