@@ -8,13 +8,12 @@ import dagster as dg
 from pydantic import Field
 
 from rally_assets.contexts import fix_league_contexts, league_context_health
-from rally_assets.discovery import discover_associations
 from rally_assets.errors import InputError
 from rally_assets.health import availability_user_id_coverage, orphan_references, relink_availability
 from rally_assets.parsing import ParsedLeague, parse_league
 from rally_assets.partitions import league_partitions
 from rally_assets.publish import mark_failed, publish_league
-from rally_assets.repairs import re_associate
+from rally_assets.repairs import discover, re_associate
 from rally_assets.resources import ImportPolicy, LandingZone, RallyDatabase
 from rally_assets.snapshots import take_snapshot
 from rally_assets.staging import stage_league
@@ -122,8 +121,8 @@ def association_discovery(
 ) -> dg.MaterializeResult:
     """Users with fewer than 2 links, linked to their unambiguous namesake in each league (bounded, quiet)."""
     with database.connect() as conn:
-        links = discover_associations(conn, limit=import_policy.discovery_limit, source=f"run:{context.run_id}")
-        fixes = fix_league_contexts(conn, source=f"run:{context.run_id}") if links else []
+        result = discover(conn, limit=import_policy.discovery_limit, source=f"run:{context.run_id}")
+    links, fixes = result["discovered"], result["contexts"]
     context.log.info(f"discovery: {len(links)} association(s) for {len({x['user_id'] for x in links})} user(s)")
     return dg.MaterializeResult(
         metadata={

@@ -10,7 +10,13 @@ import dagster as dg
 
 from rally_assets.assets import published_league, staged_league, user_data_health
 from rally_assets.contexts import league_context_health
-from rally_assets.health import AVAILABILITY_MIN_PCT, CONTEXT_MIN_PCT, availability_user_id_coverage, orphan_references
+from rally_assets.health import (
+    AVAILABILITY_MIN_PCT,
+    CONTEXT_MIN_PCT,
+    availability_user_id_coverage,
+    meets,
+    orphan_references,
+)
 from rally_assets.quality import churn, staged_quality
 from rally_assets.resources import ImportPolicy, RallyDatabase
 from rally_assets.snapshots import associations_missing, availability_changes, latest_snapshot
@@ -84,7 +90,11 @@ def availability_untouched(context: dg.AssetCheckExecutionContext, database: Ral
         snapshot_id = _snapshot_or_fail(conn, context)
         if snapshot_id is None:
             return dg.AssetCheckResult(passed=False, description="no user-data snapshot was taken in this run")
-        report = availability_changes(conn, snapshot_id)
+        xid = conn.execute(
+            "SELECT (report->'publish'->>'xid')::bigint FROM etl_import_runs WHERE run_id = %s AND league = %s",
+            (context.run.run_id, _league(context)),
+        ).fetchone()
+        report = availability_changes(conn, snapshot_id, import_xid=xid[0] if xid else None)
     passed = report["lost"] == 0 and report["changed_by_import"] == 0
     why = "availability untouched" if passed else (
         f"{report['lost']} availability row(s) lost and {report['changed_by_import']} changed without the app")
@@ -118,7 +128,7 @@ def no_orphan_references(database: RallyDatabase):  # global: any league's publi
 def league_context_health_check(database: RallyDatabase):
     with database.connect() as conn:
         health = league_context_health(conn)
-    passed = health["score"] >= CONTEXT_MIN_PCT
+    passed = meets(health["valid"], health["total"], CONTEXT_MIN_PCT)
     why = f"league-context health {health['score']}% ({health['band']}): {health['valid']} valid, {health['null']} NULL, {health['broken']} broken of {health['total']}"
     return dg.AssetCheckResult(passed=bool(passed), description=why, metadata=_numbers({**health, "minimum": CONTEXT_MIN_PCT}))
 
@@ -127,7 +137,7 @@ def league_context_health_check(database: RallyDatabase):
 def availability_user_id_check(database: RallyDatabase):
     with database.connect() as conn:
         coverage = availability_user_id_coverage(conn)
-    passed = coverage["pct"] >= AVAILABILITY_MIN_PCT
+    passed = meets(coverage["with_user_id"], coverage["total"], AVAILABILITY_MIN_PCT)
     why = f"{coverage['pct']}% of {coverage['total']} availability rows carry a user_id"
     return dg.AssetCheckResult(passed=bool(passed), description=why, metadata=_numbers({**coverage, "minimum": AVAILABILITY_MIN_PCT}))
 

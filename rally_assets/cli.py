@@ -70,7 +70,7 @@ def _user(conn, args) -> int | None:
 
 def _health(_args) -> int:
     from rally_assets.contexts import league_context_health
-    from rally_assets.health import CONTEXT_MIN_PCT, availability_user_id_coverage, orphan_references
+    from rally_assets.health import CONTEXT_MIN_PCT, availability_user_id_coverage, meets, orphan_references
 
     with db.connection() as conn:
         h = league_context_health(conn)
@@ -80,7 +80,7 @@ def _health(_args) -> int:
           f"{h['broken']} broken of {h['total']} users with associations")
     print(f"availability rows with a user_id: {a['pct']}% ({a['with_user_id']} of {a['total']})")
     print("orphan references: " + (", ".join(f"{k} {v}" for k, v in o.items() if v) or "none"))
-    return 0 if h["score"] >= CONTEXT_MIN_PCT else 1
+    return 0 if meets(h["valid"], h["total"], CONTEXT_MIN_PCT) else 1
 
 
 def _fix_league_contexts(args) -> int:
@@ -105,13 +105,13 @@ def _re_associate(args) -> int:
     with db.connection() as conn:
         uid = _user(conn, args)
         result = re_associate(conn, user_id=uid, dry_run=args.dry_run)
-    tag = "[DRY RUN] would " if args.dry_run else ""
+    link, put = ("[DRY RUN] would link", "[DRY RUN] would set") if args.dry_run else ("linked", "set")
     for c in result["carried"]:
-        print(f"{tag}link user {c['user_id']} to {c['tenniscores_player_id']} ({c['league']}, was {c['old_player_id']}: {c['reason']})")
+        print(f"{link} user {c['user_id']} to {c['tenniscores_player_id']} ({c['league']}, was {c['old_player_id']}: {c['reason']})")
     for c in result["discovered"]:
-        print(f"{tag}link {c['email']} to {c['tenniscores_player_id']} ({c['league']}, confidence {c['confidence']}: {c['reason']})")
+        print(f"{link} {c['email']} to {c['tenniscores_player_id']} ({c['league']}, confidence {c['confidence']}: {c['reason']})")
     for c in result["contexts"]:
-        print(f"{tag}set {c['email']} league context to {c['new_league']} ({c['reason']})")
+        print(f"{put} {c['email']} league context to {c['new_league']} ({c['reason']})")
     for c in result["unmatched"]:
         print(f"not relinked: user {c['user_id']} on {c['old_player_id']}: {c['reason']}")
     print(f"{len(result['carried'])} carried, {len(result['discovered'])} discovered, {len(result['contexts'])} contexts, "
@@ -120,18 +120,18 @@ def _re_associate(args) -> int:
 
 
 def _discover(args) -> int:
-    from rally_assets.contexts import fix_league_contexts
-    from rally_assets.discovery import discover_associations
+    from rally_assets.repairs import discover
 
     with db.connection() as conn:
         uid = _user(conn, args)
-        links = discover_associations(conn, limit=args.limit, user_id=uid, dry_run=args.dry_run)
-        if links and not args.dry_run:
-            fix_league_contexts(conn, user_id=uid)
-    for x in links:
-        print(f"{'[DRY RUN] would link' if args.dry_run else 'linked'} {x['email']} to {x['tenniscores_player_id']} "
-              f"({x['league']}, confidence {x['confidence']}: {x['reason']})")
-    print(f"{len(links)} association(s) {'to create' if args.dry_run else 'created'}")
+        result = discover(conn, limit=args.limit, user_id=uid, dry_run=args.dry_run)
+    link, put = ("[DRY RUN] would link", "[DRY RUN] would set") if args.dry_run else ("linked", "set")
+    for x in result["discovered"]:
+        print(f"{link} {x['email']} to {x['tenniscores_player_id']} ({x['league']}, confidence {x['confidence']}: {x['reason']})")
+    for c in result["contexts"]:
+        print(f"{put} {c['email']} league context to {c['new_league']} ({c['reason']})")
+    print(f"{len(result['discovered'])} association(s) {'to create' if args.dry_run else 'created'}, "
+          f"{len(result['contexts'])} context(s) {'to set' if args.dry_run else 'set'}")
     return 0
 
 

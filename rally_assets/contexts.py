@@ -54,23 +54,26 @@ ORDER BY user_id, has_team DESC, matches DESC, last_match DESC NULLS LAST, leagu
 )
 
 
-def _scope(conn: psycopg.Connection, *, user_id: int | None, league_id: int | None) -> None:
-    """Fill the temp table scope_users: one user, the users linked to one league, or every linked user."""
+def _scope(conn: psycopg.Connection, *, user_id: int | None, league_id: int | None, user_ids: list[int] | None = None) -> None:
+    """Fill the temp table scope_users: one user, some users, the users linked to one league, or every linked user."""
     conn.execute("DROP TABLE IF EXISTS scope_users")
     conn.execute(
         """CREATE TEMP TABLE scope_users AS
         SELECT DISTINCT a.user_id FROM user_player_associations a
         WHERE (%(user)s::integer IS NULL OR a.user_id = %(user)s)
+          AND (%(users)s::integer[] IS NULL OR a.user_id = ANY(%(users)s::integer[]))
           AND (%(league)s::integer IS NULL OR EXISTS (
                 SELECT 1 FROM players p WHERE p.tenniscores_player_id = a.tenniscores_player_id
                 AND p.league_id = %(league)s))""",
-        {"user": user_id, "league": league_id},
+        {"user": user_id, "league": league_id, "users": user_ids},
     )
 
 
-def plan_context_fixes(conn: psycopg.Connection, *, user_id: int | None = None, league_id: int | None = None) -> list[dict]:
+def plan_context_fixes(
+    conn: psycopg.Connection, *, user_id: int | None = None, league_id: int | None = None, user_ids: list[int] | None = None
+) -> list[dict]:
     """What fix_league_contexts would change, as rows (nothing is written except a temp table)."""
-    _scope(conn, user_id=user_id, league_id=league_id)
+    _scope(conn, user_id=user_id, league_id=league_id, user_ids=user_ids)
     rows = conn.execute(
         f"""WITH best AS ({BEST_LEAGUE})
         SELECT u.id, u.email, u.league_context, cur.league_id AS current_league, b.league_id AS new_context,
@@ -100,6 +103,7 @@ def fix_league_contexts(
     *,
     user_id: int | None = None,
     league_id: int | None = None,
+    user_ids: list[int] | None = None,
     dry_run: bool = False,
     source: str = "cli",
 ) -> list[dict]:
@@ -109,7 +113,7 @@ def fix_league_contexts(
     Returns the changes (for a dry run: the changes it would make).
     """
     with conn.transaction():
-        changes = plan_context_fixes(conn, user_id=user_id, league_id=league_id)
+        changes = plan_context_fixes(conn, user_id=user_id, league_id=league_id, user_ids=user_ids)
         if dry_run or not changes:
             return changes
         with context_repair(conn):

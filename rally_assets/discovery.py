@@ -42,16 +42,14 @@ def _variant_pairs() -> tuple[list[str], list[str]]:
 
 
 DISCOVERY_PLAN = """
-WITH targets AS (
-    SELECT u.id AS user_id, lower(btrim(u.first_name)) AS fn, lower(btrim(u.last_name)) AS ln
+WITH targets AS (  -- every eligible user: ambiguity is judged over all of them, scope and limit come last
+    SELECT u.id AS user_id, lower(btrim(u.first_name)) AS fn, lower(btrim(u.last_name)) AS ln,
+           dense_rank() OVER (ORDER BY c.n, u.created_at DESC, u.id) AS turn
     FROM users u
     LEFT JOIN LATERAL (SELECT count(*) AS n FROM user_player_associations a WHERE a.user_id = u.id) c ON true
     WHERE length(btrim(u.first_name)) >= 2 AND length(btrim(u.last_name)) >= 2
       AND u.email NOT LIKE '%%@placeholder.rally'
       AND c.n < 2
-      AND (%(user)s::integer IS NULL OR u.id = %(user)s)
-    ORDER BY c.n, u.created_at DESC, u.id
-    LIMIT %(limit)s
 ),
 names AS (
     SELECT user_id, fn AS first, ln, true AS exact FROM targets
@@ -84,6 +82,8 @@ SELECT x.user_id, u.email, l.league_id AS league, x.tenniscores_player_id,
        END AS reason
 FROM unclaimed x JOIN users u ON u.id = x.user_id JOIN leagues l ON l.id = x.league_id
 WHERE x.claimants = 1  -- two users matching one player: neither gets it
+  AND (%(user)s::integer IS NULL OR x.user_id = %(user)s)
+  AND x.user_id IN (SELECT user_id FROM targets WHERE (%(user)s::integer IS NOT NULL OR turn <= %(limit)s))
 ORDER BY x.user_id, l.league_id
 """
 

@@ -9,6 +9,11 @@ AVAILABILITY_MIN_PCT = 90.0
 CONTEXT_MIN_PCT = 95.0
 
 
+def meets(part: int, whole: int, minimum_pct: float) -> bool:
+    """part/whole >= minimum_pct, on the exact counts (the displayed percentage is rounded)."""
+    return whole == 0 or part * 100 >= minimum_pct * whole
+
+
 def availability_user_id_coverage(conn: psycopg.Connection) -> dict:
     """Share of player_availability rows carrying a stable user_id (rally-domain.md §6.2)."""
     total, stable = conn.execute("SELECT count(*), count(user_id) FROM player_availability").fetchone()
@@ -43,16 +48,23 @@ def orphan_references(conn: psycopg.Connection) -> dict[str, int]:
 
 
 RELINK_PLAN = """
-SELECT a.id, a.player_name, a.match_date, min(x.user_id) AS user_id
-FROM player_availability a
-JOIN players p ON p.id = a.player_id
-JOIN user_player_associations x ON x.tenniscores_player_id = p.tenniscores_player_id
-WHERE a.user_id IS NULL AND (%(user)s::integer IS NULL OR x.user_id = %(user)s)
-  -- the app allows one row per (user, date): never create a second one
-  AND NOT EXISTS (SELECT 1 FROM player_availability b WHERE b.user_id = x.user_id AND b.match_date = a.match_date)
-GROUP BY a.id, a.player_name, a.match_date
-HAVING count(DISTINCT x.user_id) = 1
-ORDER BY a.id
+WITH owners AS (
+    SELECT a.id, a.player_name, a.match_date, a.updated_at, min(x.user_id) AS user_id
+    FROM player_availability a
+    JOIN players p ON p.id = a.player_id
+    JOIN user_player_associations x ON x.tenniscores_player_id = p.tenniscores_player_id
+    WHERE a.user_id IS NULL
+    GROUP BY a.id, a.player_name, a.match_date, a.updated_at
+    HAVING count(DISTINCT x.user_id) = 1
+),
+one_per_date AS (  -- the app allows one row per (user, date): the newest gets the user, never a second
+    SELECT *, row_number() OVER (PARTITION BY user_id, match_date ORDER BY updated_at DESC NULLS LAST, id DESC) AS n
+    FROM owners o
+    WHERE NOT EXISTS (SELECT 1 FROM player_availability b WHERE b.user_id = o.user_id AND b.match_date = o.match_date)
+)
+SELECT id, player_name, match_date, user_id FROM one_per_date
+WHERE n = 1 AND (%(user)s::integer IS NULL OR user_id = %(user)s)
+ORDER BY id
 """
 
 

@@ -349,6 +349,8 @@ def publish_league(
         conn.execute("SET LOCAL enable_nestloop = off")
         # One publish per league at a time; a second one waits here for the first to commit.
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('rally_publish'), hashtext(%(league)s))", p)
+        # The publish's transaction id: a user row it wrote carries it as xmin, however it was stamped.
+        result["xid"] = str(conn.execute("SELECT txid_current() % 4294967296").fetchone()[0])
         hook("league")
         p["lid"] = _upsert_league(conn, p)
         hook("clubs_series")

@@ -14,6 +14,8 @@ DEFAULT_KEEP = 30
 
 # A fingerprint of every column of a player_availability row.
 AVAILABILITY_FINGERPRINT = "md5(a::text)"
+# A changed row is the import's doing if its transaction wrote it, or if nobody stamped the change.
+BY_IMPORT = "(coalesce(a.xmin::text::bigint = %(xid)s, false) OR a.updated_at IS NOT DISTINCT FROM s.updated_at)"
 
 
 def take_snapshot(conn: psycopg.Connection, run_id: str, league: str, keep: int = DEFAULT_KEEP) -> dict:
@@ -58,28 +60,25 @@ def latest_snapshot(conn: psycopg.Connection, run_id: str, league: str) -> int |
     return row[0] if row else None
 
 
-def availability_changes(conn: psycopg.Connection, snapshot_id: int) -> dict:
+def availability_changes(conn: psycopg.Connection, snapshot_id: int, import_xid: int | None = None) -> dict:
     """Compare player_availability now with the snapshot.
 
-    lost: snapshot rows that no longer exist. changed_by_import: rows whose content changed but whose
-    updated_at did not move forward (the app always stamps its writes). changed_by_app: rows the app
-    wrote after the snapshot, which are fine.
+    lost: snapshot rows that no longer exist. changed_by_import: rows whose content changed and that
+    were written by the import's own transaction (xmin = `import_xid`), or whose updated_at did not
+    move (the app always stamps its writes). changed_by_app: rows the app wrote since, which are fine.
     """
     row = conn.execute(
         f"""SELECT
                (SELECT count(*) FROM etl_snapshot_availability WHERE snapshot_id = %(sid)s),
                (SELECT count(*) FROM player_availability),
                count(*) FILTER (WHERE a.id IS NULL),
-               count(*) FILTER (WHERE a.id IS NOT NULL AND {AVAILABILITY_FINGERPRINT} <> s.fingerprint
-                                AND a.updated_at IS NOT DISTINCT FROM s.updated_at),
-               count(*) FILTER (WHERE a.id IS NOT NULL AND {AVAILABILITY_FINGERPRINT} <> s.fingerprint
-                                AND a.updated_at IS DISTINCT FROM s.updated_at),
+               count(*) FILTER (WHERE a.id IS NOT NULL AND {AVAILABILITY_FINGERPRINT} <> s.fingerprint AND {BY_IMPORT}),
+               count(*) FILTER (WHERE a.id IS NOT NULL AND {AVAILABILITY_FINGERPRINT} <> s.fingerprint AND NOT {BY_IMPORT}),
                coalesce(array_agg(s.availability_id ORDER BY s.availability_id) FILTER (
-                   WHERE a.id IS NULL OR ({AVAILABILITY_FINGERPRINT} <> s.fingerprint
-                                          AND a.updated_at IS NOT DISTINCT FROM s.updated_at)), '{{}}')
+                   WHERE a.id IS NULL OR ({AVAILABILITY_FINGERPRINT} <> s.fingerprint AND {BY_IMPORT})), '{{}}')
         FROM etl_snapshot_availability s LEFT JOIN player_availability a ON a.id = s.availability_id
         WHERE s.snapshot_id = %(sid)s""",
-        {"sid": snapshot_id},
+        {"sid": snapshot_id, "xid": import_xid},
     ).fetchone()
     before, after, lost, changed_by_import, changed_by_app, offending = row
     return {
