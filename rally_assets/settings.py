@@ -44,7 +44,7 @@ def settle_seconds() -> float:
 
 
 def sensor_interval_seconds() -> int:
-    return int(os.environ.get(ENV_SENSOR_INTERVAL) or 30)
+    return int(os.environ.get(ENV_SENSOR_INTERVAL) or 15)
 
 
 def health_cron() -> str:
