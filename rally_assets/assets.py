@@ -2,6 +2,7 @@
 user-data snapshot -> published league. Then, for all leagues: league contexts -> association
 discovery -> user-data health. Thin wrappers: the work is in the domain modules."""
 
+import contextlib
 from pathlib import Path
 
 import dagster as dg
@@ -87,12 +88,14 @@ def published_league(
 ) -> dg.MaterializeResult:
     """The staged league published to the live tables in one transaction (contexts repaired inside it)."""
     league = context.partition_key
-    with database.connect() as conn:
-        try:
+    try:
+        with database.connect() as conn:
             result = publish_league(conn, league, context.run_id, carry_user_links=import_policy.allow_churn)
-        except Exception as exc:
+    except Exception as exc:
+        # On a fresh connection: the failed one may be gone. Best effort; the run's failure is what counts.
+        with contextlib.suppress(Exception), database.connect() as conn:
             mark_failed(conn, league, context.run_id, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-            raise
+        raise
     sample = result.pop("diff_sample", [])
     metadata = {k: v for k, v in result.items() if isinstance(v, (int, float, str))}
     metadata["players_upserted"] = result["players_added"] + result["players_changed"]

@@ -10,6 +10,7 @@ import dagster as dg
 
 from rally_assets.assets import published_league, staged_league, user_data_health
 from rally_assets.contexts import league_context_health
+from rally_assets.faults import checkpoint
 from rally_assets.health import (
     AVAILABILITY_MIN_PCT,
     CONTEXT_MIN_PCT,
@@ -86,6 +87,7 @@ def _snapshot_or_fail(conn, context) -> int | None:
 @dg.asset_check(asset=published_league, blocking=True,
                 description="No availability row that existed before the import was deleted or changed by it.")
 def availability_untouched(context: dg.AssetCheckExecutionContext, database: RallyDatabase):
+    checkpoint("checks")
     with database.connect() as conn:
         snapshot_id = _snapshot_or_fail(conn, context)
         if snapshot_id is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import psycopg
 
+from rally_assets.faults import checkpoint
 from rally_assets.guard import guarded_execute
 
 # First-name variants the app's discovery knew (rally-domain.md §4.5), both directions.
@@ -108,6 +109,7 @@ def discover_associations(
         if dry_run or not links:
             return links
         _insert_links(conn, links, kind="discovery", source=source)
+        checkpoint("discovery")
     return links
 
 

@@ -18,7 +18,8 @@ import psycopg
 from rally_assets.constants import KNOWN_LEAGUES, STAGING_SCHEMA
 from rally_assets.contexts import fix_league_contexts
 from rally_assets.discovery import carry_links
-from rally_assets.errors import RallyError
+from rally_assets.errors import DatabaseUnavailable, RallyError
+from rally_assets.faults import checkpoint
 from rally_assets.guard import arm_database_guard, guarded_execute
 from rally_assets.staging import clear_run
 
@@ -333,7 +334,11 @@ def publish_league(
     ones; then the league contexts of the league's users are repaired by the one rule.
     `on_step(name)` is called before each step (timings, and fault injection in tests).
     """
-    hook = on_step or (lambda _step: None)
+    def hook(step: str) -> None:
+        checkpoint(f"publish:{step}")
+        if on_step:
+            on_step(step)
+
     p: dict = {"league": league, "run": run_id}
     staged = conn.execute(
         f"SELECT count(*) FROM {S}.stg_players WHERE run_id = %(run)s AND league = %(league)s", p
@@ -342,6 +347,20 @@ def publish_league(
         raise RallyError(f"nothing is staged for league {league} in run {run_id}: stage it before publishing")
     present = _files_present(conn, p)
     result: dict = {}
+    try:
+        _publish_transaction(conn, p, present, result, hook, carry_user_links)
+    except psycopg.OperationalError as exc:
+        reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
+        raise DatabaseUnavailable(
+            f"lost the database connection while publishing {league} ({reason}); nothing was committed, run the import again"
+        ) from exc
+    checkpoint("publish:after_commit")
+    clear_run(conn, run_id)
+    return result
+
+
+def _publish_transaction(conn: psycopg.Connection, p: dict, present: set[str], result: dict, hook, carry_user_links: bool) -> None:
+    run_id = p["run"]
     with conn.transaction():
         arm_database_guard(conn)
         # Every statement below is a bulk set operation; row estimates for rows written earlier in
@@ -382,8 +401,6 @@ def publish_league(
             WHERE run_id = %(run)s AND league = %(league)s""",
             {**p, "result": json.dumps(result, default=str)},
         )
-    clear_run(conn, run_id)
-    return result
 
 
 def mark_failed(conn: psycopg.Connection, league: str, run_id: str, reason: str) -> None:

@@ -8,6 +8,7 @@ import pandas as pd
 import psycopg
 
 from rally_assets.constants import STAGING_SCHEMA
+from rally_assets.faults import checkpoint
 from rally_assets.parsing import ParsedLeague
 from rally_assets.schema import STAGING_TABLES
 
@@ -58,6 +59,7 @@ def stage_league(conn: psycopg.Connection, parsed: ParsedLeague, run_id: str) ->
         for table, attr in FRAMES.items():
             frame = getattr(parsed, attr).assign(run_id=run_id, league=parsed.league)
             counts[table] = copy_frame(conn, f"{STAGING_SCHEMA}.{table}", frame, _columns(table))
+            checkpoint(f"staging:{table}")
         for table in FRAMES:
             conn.execute(f"ANALYZE {STAGING_SCHEMA}.{table}")  # fresh rows: give the planner real counts
         conn.execute("DELETE FROM etl_rejections WHERE run_id = %s", (run_id,))
