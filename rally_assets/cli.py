@@ -99,19 +99,24 @@ def _fix_league_contexts(args) -> int:
     return 0
 
 
+def _print_links(result: dict, dry_run: bool) -> None:
+    """One line per link carried or discovered and per context set (what a dry run would do)."""
+    link, put = ("[DRY RUN] would link", "[DRY RUN] would set") if dry_run else ("linked", "set")
+    for c in result.get("carried", []):
+        print(f"{link} user {c['user_id']} to {c['tenniscores_player_id']} ({c['league']}, was {c['old_player_id']}: {c['reason']})")
+    for c in result["discovered"]:
+        print(f"{link} {c['email']} to {c['tenniscores_player_id']} ({c['league']}, confidence {c['confidence']}: {c['reason']})")
+    for c in result["contexts"]:
+        print(f"{put} {c['email']} league context to {c['new_league']} ({c['reason']})")
+
+
 def _re_associate(args) -> int:
     from rally_assets.repairs import re_associate
 
     with db.connection() as conn:
         uid = _user(conn, args)
         result = re_associate(conn, user_id=uid, dry_run=args.dry_run)
-    link, put = ("[DRY RUN] would link", "[DRY RUN] would set") if args.dry_run else ("linked", "set")
-    for c in result["carried"]:
-        print(f"{link} user {c['user_id']} to {c['tenniscores_player_id']} ({c['league']}, was {c['old_player_id']}: {c['reason']})")
-    for c in result["discovered"]:
-        print(f"{link} {c['email']} to {c['tenniscores_player_id']} ({c['league']}, confidence {c['confidence']}: {c['reason']})")
-    for c in result["contexts"]:
-        print(f"{put} {c['email']} league context to {c['new_league']} ({c['reason']})")
+    _print_links(result, args.dry_run)
     for c in result["unmatched"]:
         print(f"not relinked: user {c['user_id']} on {c['old_player_id']}: {c['reason']}")
     print(f"{len(result['carried'])} carried, {len(result['discovered'])} discovered, {len(result['contexts'])} contexts, "
@@ -125,11 +130,7 @@ def _discover(args) -> int:
     with db.connection() as conn:
         uid = _user(conn, args)
         result = discover(conn, limit=args.limit, user_id=uid, dry_run=args.dry_run)
-    link, put = ("[DRY RUN] would link", "[DRY RUN] would set") if args.dry_run else ("linked", "set")
-    for x in result["discovered"]:
-        print(f"{link} {x['email']} to {x['tenniscores_player_id']} ({x['league']}, confidence {x['confidence']}: {x['reason']})")
-    for c in result["contexts"]:
-        print(f"{put} {c['email']} league context to {c['new_league']} ({c['reason']})")
+    _print_links(result, args.dry_run)
     print(f"{len(result['discovered'])} association(s) {'to create' if args.dry_run else 'created'}, "
           f"{len(result['contexts'])} context(s) {'to set' if args.dry_run else 'set'}")
     return 0

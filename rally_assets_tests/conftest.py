@@ -3,6 +3,7 @@ database per test, and the real league data from ../shared."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -63,24 +64,30 @@ def schema_template(server_url) -> Iterator[str]:
     drop_database(server_url, name)
 
 
-@pytest.fixture
-def fresh_db(server_url, schema_template, monkeypatch) -> Iterator[str]:
-    """A new database with the Rally schema; RALLY_DATABASE_URL points at it for Dagster runs."""
-    name = create_database(server_url, template=schema_template)
+@contextlib.contextmanager
+def cloned_database(server_url: str, template: str | None, monkeypatch) -> Iterator[str]:
+    """A new database (a copy of `template`, or empty); RALLY_DATABASE_URL points at it for Dagster runs."""
+    name = create_database(server_url, template=template)
     url = with_dbname(server_url, name)
     monkeypatch.setenv("RALLY_DATABASE_URL", url)
-    yield url
-    drop_database(server_url, name)
+    try:
+        yield url
+    finally:
+        drop_database(server_url, name)
+
+
+@pytest.fixture
+def fresh_db(server_url, schema_template, monkeypatch) -> Iterator[str]:
+    """A new database with the Rally schema."""
+    with cloned_database(server_url, schema_template, monkeypatch) as url:
+        yield url
 
 
 @pytest.fixture
 def empty_db(server_url, monkeypatch) -> Iterator[str]:
     """A new database with nothing in it."""
-    name = create_database(server_url)
-    url = with_dbname(server_url, name)
-    monkeypatch.setenv("RALLY_DATABASE_URL", url)
-    yield url
-    drop_database(server_url, name)
+    with cloned_database(server_url, None, monkeypatch) as url:
+        yield url
 
 
 @pytest.fixture
@@ -133,11 +140,8 @@ def import_1_template(server_url, schema_template) -> Iterator[str]:
 
 @pytest.fixture
 def import_1_db(server_url, import_1_template, monkeypatch) -> Iterator[str]:
-    name = create_database(server_url, template=import_1_template)
-    url = with_dbname(server_url, name)
-    monkeypatch.setenv("RALLY_DATABASE_URL", url)
-    yield url
-    drop_database(server_url, name)
+    with cloned_database(server_url, import_1_template, monkeypatch) as url:
+        yield url
 
 
 SYNTHETIC_USERS = 500
@@ -158,11 +162,8 @@ def users_template(server_url, import_1_template) -> Iterator[str]:
 
 @pytest.fixture
 def users_db(server_url, users_template, monkeypatch) -> Iterator[str]:
-    name = create_database(server_url, template=users_template)
-    url = with_dbname(server_url, name)
-    monkeypatch.setenv("RALLY_DATABASE_URL", url)
-    yield url
-    drop_database(server_url, name)
+    with cloned_database(server_url, users_template, monkeypatch) as url:
+        yield url
 
 
 def landing_with(tmp_path: Path, source: Path, leagues) -> Path:
