@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from rally_assets.constants import LANDING_FILES
@@ -35,8 +36,9 @@ from rally_assets.normalize import (
 )
 
 LEAGUE_CODE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
-MAX_TEXT = 1000  # longer strings are scraper garbage (or an attack), never a name
+MAX_TEXT = 255  # the width of the name columns (varchar(255)); longer is scraper garbage or an attack
 MIN_YEAR, MAX_YEAR = 1990, 2100
+PTI_LIMIT, WIN_PCT_LIMIT = 1e8, 1000.0  # players.pti numeric(10,2), win_percentage numeric(5,2)
 
 REJECTION_COLUMNS = ["file", "row_number", "field", "reason", "detail"]
 TEAMLESS_COLUMNS = ["file", "row_number", "team_name", "reason"]
@@ -116,6 +118,8 @@ def _read_json_array(path: Path, landing_root: Path | None) -> tuple[list, bytes
         records = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(name, f"is not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})") from exc
+    except RecursionError as exc:
+        raise InputError(name, "is nested too deeply to be a league file") from exc
     if not isinstance(records, list):
         raise InputError(name, f"must hold a JSON array of records, found a {type(records).__name__}")
     return records, data
@@ -123,7 +127,8 @@ def _read_json_array(path: Path, landing_root: Path | None) -> tuple[list, bytes
 
 def _apply(values: pd.Series, fn) -> pd.Series:
     """fn on the non-empty strings of a column; None elsewhere (pandas 3 turns None into NaN)."""
-    return pd.Series([fn(v) if isinstance(v, str) and v else None for v in values], index=values.index, dtype="object")
+    # .tolist(): iterating a pandas Series element by element costs more than fn itself.
+    return pd.Series([fn(v) if isinstance(v, str) and v else None for v in values.tolist()], index=values.index, dtype="object")
 
 
 class _Rows:
@@ -140,6 +145,7 @@ class _Rows:
         self.reason = pd.Series(pd.NA, index=self.df.index, dtype="object")
         self.field = pd.Series(pd.NA, index=self.df.index, dtype="object")
         self.detail = pd.Series(pd.NA, index=self.df.index, dtype="object")
+        self._open = np.ones(len(self.df.index), dtype=bool)  # reason.isna(), kept as an array: reject() runs ~70 times a file
         self._rejections = [
             {"file": file, "row_number": i + 1, "field": None, "reason": "not_an_object", "detail": type(r).__name__}
             for i, r in enumerate(records)
@@ -155,29 +161,57 @@ class _Rows:
 
     def text(self, key: str) -> pd.Series:
         """Strings with whitespace collapsed; None for absent, null or non-string values."""
+        if key not in self.df.columns:
+            return pd.Series([None] * len(self.df.index), index=self.df.index, dtype="object")
+        # " ".join(v.split()) is collapse_spaces(v), inlined: this is the hottest loop of a parse.
         return pd.Series(
-            [collapse_spaces(v) if isinstance(v, str) else None for v in self.col(key)], index=self.df.index, dtype="object"
+            [" ".join(v.split()) if isinstance(v, str) else None for v in self.df[key].tolist()],
+            index=self.df.index,
+            dtype="object",
         )
 
     def reject(self, mask: pd.Series, reason: str, field: str | None = None, detail: pd.Series | None = None) -> None:
-        mask = mask.fillna(False).astype(bool) & self.reason.isna()
-        if not mask.any():
-            return
+        if mask.index is self.df.index or mask.index.equals(self.df.index):
+            # Same rows in the same order: decide on plain arrays (most calls reject nothing).
+            hits = mask.to_numpy(dtype=bool, na_value=False) & self._open
+            if not hits.any():
+                return
+            mask = pd.Series(hits, index=self.reason.index)
+        else:
+            mask = mask.fillna(False).astype(bool) & self.reason.isna()
+            if not mask.any():
+                return
         self.reason[mask] = reason
         self.field[mask] = field
         if detail is not None:
             self.detail[mask] = detail[mask].astype(str).str.slice(0, 200)
+        self._open = self.reason.isna().to_numpy()
 
     def reject_wrong_types(self, keys: dict[str, tuple[type, ...]]) -> None:
         for key, types in keys.items():
-            values = self.col(key)
-            bad = values.map(lambda v: v is not None and not (isinstance(v, float) and pd.isna(v)) and not isinstance(v, types))
-            self.reject(bad, "wrong_type", key, values.map(lambda v: type(v).__name__))
+            if key not in self.df.columns:
+                continue  # an absent column holds no value of a wrong type
+            values = self.df[key]
+            # A plain loop first (no pandas per-element overhead); the detail only for a file that has one.
+            bad = [v is not None and not (isinstance(v, float) and v != v) and not isinstance(v, types) for v in values.tolist()]
+            if any(bad):
+                self.reject(pd.Series(bad, index=values.index, dtype=bool), "wrong_type", key, values.map(lambda v: type(v).__name__))
 
     def reject_long_text(self) -> None:
         for key in self.df.columns:
-            long = self.df[key].map(lambda v: isinstance(v, str) and len(v) > MAX_TEXT)
-            self.reject(long, "value_too_long", key, self.df[key].map(lambda v: f"{len(v)} characters" if isinstance(v, str) else ""))
+            values = self.df[key]
+            long = [isinstance(v, str) and len(v) > MAX_TEXT for v in values.tolist()]
+            if any(long):
+                self.reject(pd.Series(long, index=values.index, dtype=bool), "value_too_long", key,
+                            values.map(lambda v: f"{len(v)} characters" if isinstance(v, str) else ""))
+
+    def reject_nul_characters(self) -> None:
+        """PostgreSQL text cannot hold U+0000: such a value is quarantined here, not failed at COPY."""
+        for key in self.df.columns:
+            values = self.df[key]
+            nul = [isinstance(v, str) and "\x00" in v for v in values.tolist()]
+            if any(nul):
+                self.reject(pd.Series(nul, index=values.index, dtype=bool), "nul_character", key)
 
     def reject_exact_duplicates(self) -> None:
         as_text = pd.Series([json.dumps(r, sort_keys=True, default=str) for r in self.records], index=self.df.index)
@@ -192,6 +226,9 @@ class _Rows:
 
     def finish(self) -> pd.DataFrame:
         """Close the report; return the rejections of this file."""
+        if self._open.all() and not self._rejections:  # nothing rejected: the empty frame, without building it
+            self.report.accepted = len(self._open)
+            return pd.DataFrame(columns=REJECTION_COLUMNS)
         counts = Counter(self.reason.dropna())
         for reason, n in counts.items():
             self.report.rejected[reason] = self.report.rejected.get(reason, 0) + n
@@ -246,6 +283,7 @@ def _player_id(values: pd.Series) -> pd.Series:
 def _players(rows: _Rows, league: str) -> pd.DataFrame:
     rows.reject_wrong_types({"Player ID": (str,), "First Name": (str,), "Last Name": (str,), "Club": (str,), "Series": (str,)})
     rows.reject_long_text()
+    rows.reject_nul_characters()
     pid = rows.text("Player ID")
     rows.reject(pid.isna() | (pid == ""), "missing_player_id", "Player ID")
     rows.reject(pid.str.startswith("FALLBACK_", na=False), "fallback_id", "Player ID", pid)
@@ -256,7 +294,11 @@ def _players(rows: _Rows, league: str) -> pd.DataFrame:
     rows.reject(club_raw.isna() | (club_raw == ""), "missing_club", "Club")
     wins, losses = rows.col("Wins").map(parse_count), rows.col("Losses").map(parse_count)
     for key, parsed in (("Wins", wins), ("Losses", losses)):
-        given = rows.col(key).map(lambda v: v not in (None, "") and not (isinstance(v, float) and pd.isna(v)))
+        given = pd.Series(
+            [v not in (None, "") and not (isinstance(v, float) and v != v) for v in rows.col(key).tolist()],
+            index=rows.df.index,
+            dtype=bool,
+        )
         rows.reject(given & parsed.isna(), "invalid_number", key, rows.col(key))
         rows.reject(parsed < 0, "negative_count", key, rows.col(key))
     rows.reject_exact_duplicates()
@@ -268,7 +310,7 @@ def _players(rows: _Rows, league: str) -> pd.DataFrame:
     club = pd.Series(
         [
             club_from_team_name(c) if (c and t and team_key(c) == team_key(t)) else c
-            for c, t in zip(club_raw, team_name)
+            for c, t in zip(club_raw.tolist(), team_name.tolist())
         ],
         index=rows.df.index,
         dtype="object",
@@ -276,6 +318,10 @@ def _players(rows: _Rows, league: str) -> pd.DataFrame:
     series_label = rows.text("Series")
     pti_raw = rows.col("PTI")
     pti = pti_raw.map(parse_number)
+    win_pct = rows.col("Win %").map(parse_number)
+    for key, values, limit in (("PTI", pti, PTI_LIMIT), ("Win %", win_pct, WIN_PCT_LIMIT)):
+        too_big = pd.Series([v is not None and v == v and abs(v) >= limit for v in values.tolist()], index=values.index, dtype=bool)
+        rows.reject(too_big, "out_of_range", key, rows.col(key))
     rows.note("pti_not_available", int((pti.isna() & pti_raw.notna()).sum()))
     first = rows.text("First Name")
     last = rows.text("Last Name").fillna("")
@@ -292,7 +338,7 @@ def _players(rows: _Rows, league: str) -> pd.DataFrame:
             "pti": pti,
             "wins": wins.fillna(0).astype("Int64") if len(wins) else wins,
             "losses": losses.fillna(0).astype("Int64") if len(losses) else losses,
-            "win_percentage": rows.col("Win %").map(parse_number),
+            "win_percentage": win_pct,
             "captain_status": rows.col("Captain").map(normalize_captain),
         },
         index=rows.df.index,
@@ -302,6 +348,7 @@ def _players(rows: _Rows, league: str) -> pd.DataFrame:
 def _schedules(rows: _Rows, league: str) -> pd.DataFrame:
     rows.reject_wrong_types({"home_team": (str,), "away_team": (str,), "date": (str,), "location": (str,)})
     rows.reject_long_text()
+    rows.reject_nul_characters()
     home_raw, away_raw = rows.text("home_team"), rows.text("away_team")
     is_practice = home_raw.isna() & rows.col("Practice").notna()
     rows.reject(is_practice, "practice_stub", "home_team")
@@ -342,6 +389,7 @@ def _schedules(rows: _Rows, league: str) -> pd.DataFrame:
 def _matches(rows: _Rows, league: str) -> pd.DataFrame:
     rows.reject_wrong_types({"Home Team": (str,), "Away Team": (str,), "Date": (str,), "Scores": (str,), "match_id": (str,)})
     rows.reject_long_text()
+    rows.reject_nul_characters()
     match_id = rows.text("match_id")
     home, away = rows.text("Home Team"), rows.text("Away Team")
     rows.reject(match_id.str.startswith("table_", na=False), "standings_row", "match_id", match_id)
@@ -406,6 +454,7 @@ _STAT_FIELDS = {
 def _series_stats(rows: _Rows, league: str) -> pd.DataFrame:
     rows.reject_wrong_types({"team": (str,), "series": (str,)})
     rows.reject_long_text()
+    rows.reject_nul_characters()
     team_raw, series_raw = rows.text("team"), rows.text("series")
     rows.reject(team_raw.isna() | (team_raw == ""), "missing_team", "team")
     rows.reject(_is_bye(team_raw), "bye", "team", team_raw)
@@ -420,7 +469,7 @@ def _series_stats(rows: _Rows, league: str) -> pd.DataFrame:
     for src, dst in _STAT_FIELDS.items():
         raw = flat[src] if src in flat.columns else pd.Series(None, index=rows.df.index, dtype="object")
         parsed = raw.map(parse_count)
-        given = raw.map(lambda v: v is not None and not (isinstance(v, float) and pd.isna(v)))
+        given = pd.Series([v is not None and not (isinstance(v, float) and v != v) for v in raw.tolist()], index=raw.index, dtype=bool)
         rows.reject(given & parsed.isna(), "invalid_number", src, raw)
         rows.reject(parsed < 0, "negative_count", src, raw)
         numbers[dst] = parsed.fillna(0).astype("Int64") if len(parsed) else parsed
@@ -432,6 +481,7 @@ def _series_stats(rows: _Rows, league: str) -> pd.DataFrame:
 def _player_history(rows: _Rows, league: str, known_ids: set[str]) -> pd.DataFrame:
     rows.reject_wrong_types({"player_id": (str,), "matches": (list,)})
     rows.reject_long_text()
+    rows.reject_nul_characters()
     pid = rows.text("player_id")
     rows.reject(pid.isna() | (pid == ""), "missing_player_id", "player_id")
     rows.reject(pid.str.startswith("FALLBACK_", na=False), "fallback_id", "player_id", pid)
@@ -439,6 +489,12 @@ def _player_history(rows: _Rows, league: str, known_ids: set[str]) -> pd.DataFra
     rows.reject(~pid.isin(known_ids), "unknown_player", "player_id", pid)
     matches = rows.col("matches")
     rows.reject(matches.map(lambda m: not isinstance(m, list) or len(m) == 0), "no_matches", "matches")
+    for key in ("wins", "losses"):
+        raw = rows.col(key)
+        parsed = raw.map(parse_count)
+        given = pd.Series([v not in (None, "") and not (isinstance(v, float) and v != v) for v in raw.tolist()], index=raw.index, dtype=bool)
+        rows.reject(given & parsed.isna(), "invalid_number", key, raw)
+        rows.reject(parsed < 0, "negative_count", key, raw)
     kept = rows.kept()
     career = {
         p: (parse_count(w), parse_count(lo))
@@ -492,21 +548,48 @@ def _build_teams(players: pd.DataFrame, schedule: pd.DataFrame, matches: pd.Data
     refs = refs[refs["team_name"].notna()].copy()
     if refs.empty:
         return pd.DataFrame(columns=["team_key", "team_name", "club", "series", "series_source"])
-    refs["team_key"] = _apply(refs["team_name"], team_key)
+    keys = _apply(refs["team_name"], team_key).tolist()
     named_series = set(refs["series"].dropna())
+    # One pass in plain Python (a pandas groupby with a mode per team costs ~10x more). Same rules:
+    # rows in priority order (stable), per team key in sorted order; the first name; the series
+    # and the club are the most frequent stated value, the smallest one on a tie (Series.mode()).
+    names, series_col, clubs_col, priority = (
+        refs["team_name"].tolist(), refs["series"].tolist(), refs["club"].tolist(), refs["priority"].tolist()
+    )
+    groups: dict[str, tuple[object, list, list]] = {}
+    for i in sorted(range(len(keys)), key=priority.__getitem__):
+        key = keys[i]
+        if key is None:
+            continue  # groupby drops a NaN key
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = (names[i], [], [])
+        if not _missing(series_col[i]):
+            group[1].append(series_col[i])
+        if not _missing(clubs_col[i]):
+            group[2].append(clubs_col[i])
     teams = []
-    for key, group in refs.sort_values("priority", kind="stable").groupby("team_key", sort=True):
-        name = group["team_name"].iloc[0]
-        stated = group["series"].dropna()
-        series, source = (stated.mode().iloc[0] if stated.nunique() > 1 else stated.iloc[0], "stated") if len(stated) else (None, None)
+    for key in sorted(groups):
+        name, stated, clubs = groups[key]
+        series, source = (_mode(stated), "stated") if stated else (None, None)
         if series is None:
             spelled = series_from_team_name(name)
             if spelled in named_series:
                 series, source = spelled, "team_name"
-        clubs = group["club"].dropna()
-        club = clubs.mode().iloc[0] if len(clubs) else club_from_team_name(name)
+        club = _mode(clubs) if clubs else club_from_team_name(name)
         teams.append({"team_key": key, "team_name": name, "club": club, "series": series, "series_source": source})
     return pd.DataFrame(teams)
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
+def _mode(values: list):
+    """Series(values).mode().iloc[0]: the most frequent value, the smallest of those on a tie."""
+    counts = Counter(values)
+    top = max(counts.values())
+    return min(v for v, n in counts.items() if n == top)
 
 
 def _teamless(frame: pd.DataFrame, file: str, columns: list[str], teams: pd.DataFrame) -> list[dict]:
@@ -514,11 +597,11 @@ def _teamless(frame: pd.DataFrame, file: str, columns: list[str], teams: pd.Data
     unresolved_series = set(teams.loc[teams["series"].isna(), "team_key"])
     out = []
     for column in columns:
-        for row, name in zip(frame["row_number"], frame[column]):
+        for row, name in zip(frame["row_number"].tolist(), frame[column].tolist()):
             if name is None or pd.isna(name):
                 out.append({"file": file, "row_number": row, "team_name": None, "reason": f"no team named ({column})"})
-            elif team_key(name) not in creatable:
-                reason = "no file states the team's series" if team_key(name) in unresolved_series else "team not found"
+            elif (key := team_key(name)) not in creatable:
+                reason = "no file states the team's series" if key in unresolved_series else "team not found"
                 out.append({"file": file, "row_number": row, "team_name": name, "reason": reason})
     return out
 

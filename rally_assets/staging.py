@@ -28,17 +28,31 @@ def _columns(table: str) -> list[str]:
     return [c.split()[0] for c in STAGING_TABLES[table]]
 
 
-def _rows(frame: pd.DataFrame, columns: list[str]):
-    """Frame rows as tuples of plain Python values (None for every kind of missing)."""
-    data = frame.reindex(columns=columns).astype(object)
-    data = data.where(data.notna(), None)
-    return data.itertuples(index=False, name=None)
+def _column_values(frame: pd.DataFrame, column: str) -> list:
+    """One column as plain Python values, None for every kind of missing (NaN, NaT, pd.NA, None)."""
+    if column not in frame.columns:
+        return [None] * len(frame)
+    return frame[column].to_numpy(dtype=object, na_value=None).tolist()
 
 
-def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame, columns: list[str]) -> int:
+def _rows(frame: pd.DataFrame, columns: list[str], constants: dict | None = None):
+    """Frame rows as tuples of plain Python values (None for every kind of missing); `constants`
+    gives columns one value for every row.
+
+    Column by column, not through a converted copy of the whole frame: the same values, without
+    pandas copying the frame (and deep-copying its attrs) three times per table.
+    """
+    constants = constants or {}
+    n = len(frame)
+    return zip(*[[constants[c]] * n if c in constants else _column_values(frame, c) for c in columns])
+
+
+def copy_frame(
+    conn: psycopg.Connection, table: str, frame: pd.DataFrame, columns: list[str], constants: dict | None = None
+) -> int:
     with conn.cursor() as cur:
         with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in _rows(frame, columns):
+            for row in _rows(frame, columns, constants):
                 copy.write_row(row)
     return len(frame)
 
@@ -57,8 +71,10 @@ def stage_league(conn: psycopg.Connection, parsed: ParsedLeague, run_id: str) ->
                 (run_id,),
             )
         for table, attr in FRAMES.items():
-            frame = getattr(parsed, attr).assign(run_id=run_id, league=parsed.league)
-            counts[table] = copy_frame(conn, f"{STAGING_SCHEMA}.{table}", frame, _columns(table))
+            counts[table] = copy_frame(
+                conn, f"{STAGING_SCHEMA}.{table}", getattr(parsed, attr), _columns(table),
+                constants={"run_id": run_id, "league": parsed.league},
+            )
             checkpoint(f"staging:{table}")
         for table in FRAMES:
             conn.execute(f"ANALYZE {STAGING_SCHEMA}.{table}")  # fresh rows: give the planner real counts
@@ -66,8 +82,9 @@ def stage_league(conn: psycopg.Connection, parsed: ParsedLeague, run_id: str) ->
         copy_frame(
             conn,
             "etl_rejections",
-            parsed.rejections.assign(run_id=run_id, league=parsed.league),
+            parsed.rejections,
             ["run_id", "league", "file", "row_number", "field", "reason", "detail"],
+            constants={"run_id": run_id, "league": parsed.league},
         )
         conn.execute(
             "INSERT INTO etl_import_runs (run_id, league, status, report) VALUES (%s, %s, 'staged', %s)",
