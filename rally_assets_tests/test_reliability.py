@@ -320,7 +320,11 @@ class App(threading.Thread):
             elif kind < 0.8 and free_players:
                 player = free_players.pop()
                 email = f"app-{self.writes}@example.org"
-                conn.execute("INSERT INTO users (email, password_hash, first_name, last_name) VALUES (%s, 'x', 'Zz', 'App')", (email,))
+                # as the app's registration does: the new user's context is their player's league
+                conn.execute(
+                    """INSERT INTO users (email, password_hash, first_name, last_name, league_context)
+                       SELECT %s, 'x', 'Zz', 'App', min(league_id) FROM players WHERE tenniscores_player_id = %s""",
+                    (email, player))
                 conn.execute("INSERT INTO user_player_associations (user_id, tenniscores_player_id) "
                              "SELECT id, %s FROM users WHERE email = %s", (player, email))
                 self.links.add(player)
