@@ -182,6 +182,27 @@ def _demo(args) -> int:
     return code
 
 
+def _bench(args) -> int:
+    from rally_assets.bench import REAL_DATA, default_markdown_path, run_bench
+
+    markdown = Path(args.markdown) if args.markdown else (None if args.quick else default_markdown_path())
+    results = run_bench(
+        quick=args.quick,
+        json_path=Path(args.json) if args.json else None,
+        markdown_path=markdown,
+        real_dir=Path(args.real_data) if args.real_data else REAL_DATA,
+        command="rally bench" + (" --quick" if args.quick else ""),
+    )
+    for key, check in results["targets"].items():
+        verdict = "not measured" if check["pass"] is None else ("PASS" if check["pass"] else "MISS")
+        print(f"{key}: {check['value']} (target {check['target']}) {verdict}")
+    if args.json:
+        print(f"results written to {args.json}")
+    if markdown:
+        print(f"table written to {markdown}")
+    return 0
+
+
 def _ui(args) -> int:
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home()), "RALLY_LANDING_DIR": str(landing_dir())}
     cmd = [sys.executable, "-m", "dagster", "dev", "-m", "rally_assets.definitions", "-p", str(args.port), "-h", args.host]
@@ -226,6 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, default=1, help="3 synthetic leagues per unit of scale (default 1)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_demo)
+    p = sub.add_parser("bench", help="benchmark the import (real data, 10x and 100x synthetic) against COPY and row-by-row")
+    p.add_argument("--quick", action="store_true", help="stop after 10x (CI); writes BENCHMARKS.md only with --markdown")
+    p.add_argument("--json", metavar="PATH", help="write every measurement as JSON here")
+    p.add_argument("--markdown", metavar="PATH", help="write the table here (default for a full run: BENCHMARKS.md)")
+    p.add_argument("--real-data", metavar="DIR", help="folder holding import_1 and import_2 (default ../shared/data/rally_real)")
+    p.set_defaults(func=_bench)
     sub.add_parser("stop-db", help="stop the embedded PostgreSQL under RALLY_HOME").set_defaults(func=_stop_db)
     p = sub.add_parser("ui", help="start `dagster dev` with DAGSTER_HOME under RALLY_HOME")
     p.add_argument("--port", type=int, default=3000)

@@ -33,13 +33,17 @@ played AS (
     WHERE slot.pid IN (SELECT tenniscores_player_id FROM ids)
     GROUP BY ms.league_id, slot.pid
 ),
+teams AS (
+    SELECT user_id, league_id, bool_or(team_id IS NOT NULL) AS has_team, min(team_id) AS team_id
+    FROM linked GROUP BY user_id, league_id
+),
 per_league AS (
     SELECT i.user_id, i.league_id,
            coalesce(sum(pl.matches), 0) AS matches, max(pl.last_match) AS last_match,
-           EXISTS (SELECT 1 FROM linked l WHERE l.user_id = i.user_id AND l.league_id = i.league_id
-                   AND l.team_id IS NOT NULL) AS has_team,
-           (SELECT min(l.team_id) FROM linked l WHERE l.user_id = i.user_id AND l.league_id = i.league_id) AS team_id
-    FROM ids i LEFT JOIN played pl ON pl.league_id = i.league_id AND pl.pid = i.tenniscores_player_id
+           bool_or(t.has_team) AS has_team, min(t.team_id) AS team_id
+    FROM ids i
+    JOIN teams t ON t.user_id = i.user_id AND t.league_id = i.league_id
+    LEFT JOIN played pl ON pl.league_id = i.league_id AND pl.pid = i.tenniscores_player_id
     GROUP BY i.user_id, i.league_id
 )
 """

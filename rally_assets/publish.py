@@ -32,9 +32,9 @@ def _x(conn: psycopg.Connection, sql: str, params: dict | None = None):
 
 
 def _temp(conn: psycopg.Connection, name: str, select_sql: str, params: dict | None = None) -> None:
-    """A temp table for this transaction, analysed so the planner knows its size (no nested-loop surprises)."""
+    """A temp table for this transaction. Not ANALYZEd: with nested loops off the plans are hash
+    joins whatever the statistics say, and the planner sizes an unanalysed table from its pages."""
     _x(conn, f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {select_sql}", params)
-    _x(conn, f"ANALYZE {name}")
 
 
 def _count(conn: psycopg.Connection, sql: str, params: dict) -> int:
@@ -133,6 +133,21 @@ def _upsert_teams(conn: psycopg.Connection, p: dict) -> dict:
           AND NOT EXISTS (SELECT 1 FROM pub_teams n WHERE n.team_key = teams.team_key) RETURNING id""",
         p,
     )
+    # Every team name the run mentions -> its team id, the key computed once per distinct name:
+    # rally_team_key() is two regular expressions, and the joins below would run it per row.
+    _temp(
+        conn,
+        "pub_team_ids",
+        f"""SELECT n.name, t.id AS team_id FROM (
+            SELECT team_name AS name FROM {S}.stg_players WHERE run_id = %(run)s
+            UNION SELECT home_team FROM {S}.stg_matches WHERE run_id = %(run)s
+            UNION SELECT away_team FROM {S}.stg_matches WHERE run_id = %(run)s
+            UNION SELECT home_team FROM {S}.stg_schedule WHERE run_id = %(run)s
+            UNION SELECT away_team FROM {S}.stg_schedule WHERE run_id = %(run)s
+            UNION SELECT team FROM {S}.stg_series_stats WHERE run_id = %(run)s) n
+        JOIN teams t ON t.league_id = %(lid)s AND t.team_key = rally_team_key(n.name)""",
+        p,
+    )
     inserted = sum(1 for (ins,) in rows if ins)
     return {"teams_added": inserted, "teams_changed": len(rows) - inserted, "teams_deactivated": deactivated}
 
@@ -149,7 +164,7 @@ def _upsert_players(conn: psycopg.Connection, p: dict) -> dict:
         "pub_players",
         f"""SELECT DISTINCT ON (sp.tenniscores_player_id, c.id, s.id)
                sp.tenniscores_player_id, sp.first_name, sp.last_name, c.id AS club_id, s.id AS series_id,
-               t.id AS team_id, sp.pti, sp.wins, sp.losses, sp.win_percentage, sp.captain_status,
+               t.team_id, sp.pti, sp.wins, sp.losses, sp.win_percentage, sp.captain_status,
                sp.career_wins, sp.career_losses, sp.career_wins + sp.career_losses AS career_matches,
                CASE WHEN sp.career_wins + sp.career_losses > 0
                     THEN round(sp.career_wins * 100.0 / (sp.career_wins + sp.career_losses), 2) END
@@ -157,7 +172,7 @@ def _upsert_players(conn: psycopg.Connection, p: dict) -> dict:
         FROM {S}.stg_players sp
         JOIN pub_clubs c ON c.name_key = lower(sp.club)
         JOIN series s ON s.league_id = %(lid)s AND s.name = sp.series
-        LEFT JOIN teams t ON t.league_id = %(lid)s AND t.team_key = rally_team_key(sp.team_name)
+        LEFT JOIN pub_team_ids t ON t.name = sp.team_name
         WHERE sp.run_id = %(run)s
         ORDER BY sp.tenniscores_player_id, c.id, s.id, sp.row_number""",
         p,
@@ -233,13 +248,13 @@ def _upsert_players(conn: psycopg.Connection, p: dict) -> dict:
 
 
 # Fact tables: target -> (staging alias and joins, {column: expression}). league_id is implied.
-_TEAM = "LEFT JOIN teams {a} ON {a}.league_id = %(lid)s AND {a}.team_key = rally_team_key({col})"
+_TEAM = "LEFT JOIN pub_team_ids {a} ON {a}.name = {col}"
 FACTS: dict[str, tuple[str, dict[str, str]]] = {
     "match_scores": (
         f"{S}.stg_matches m " + _TEAM.format(a="ht", col="m.home_team") + " " + _TEAM.format(a="at", col="m.away_team"),
         {
             "match_date": "m.match_date", "home_team": "m.home_team", "away_team": "m.away_team",
-            "home_team_id": "ht.id", "away_team_id": "at.id",
+            "home_team_id": "ht.team_id", "away_team_id": "at.team_id",
             "home_player_1_id": "m.home_player_1_id", "home_player_2_id": "m.home_player_2_id",
             "away_player_1_id": "m.away_player_1_id", "away_player_2_id": "m.away_player_2_id",
             "scores": "m.scores", "winner": "m.winner", "tenniscores_match_id": "m.tenniscores_match_id",
@@ -249,14 +264,14 @@ FACTS: dict[str, tuple[str, dict[str, str]]] = {
         f"{S}.stg_schedule m " + _TEAM.format(a="ht", col="m.home_team") + " " + _TEAM.format(a="at", col="m.away_team"),
         {
             "match_date": "m.match_date", "match_time": "m.match_time", "home_team": "m.home_team",
-            "away_team": "m.away_team", "home_team_id": "ht.id", "away_team_id": "at.id", "location": "m.location",
+            "away_team": "m.away_team", "home_team_id": "ht.team_id", "away_team_id": "at.team_id", "location": "m.location",
         },
     ),
     "series_stats": (
         f"{S}.stg_series_stats m " + _TEAM.format(a="t", col="m.team")
         + " LEFT JOIN series se ON se.league_id = %(lid)s AND se.name = m.series",
         {
-            "series": "m.series", "team": "m.team", "team_id": "t.id", "series_id": "se.id", "points": "m.points",
+            "series": "m.series", "team": "m.team", "team_id": "t.team_id", "series_id": "se.id", "points": "m.points",
             **{c: f"m.{c}" for c in (
                 "matches_won", "matches_lost", "matches_tied", "lines_won", "lines_lost", "lines_for", "lines_ret",
                 "sets_won", "sets_lost", "games_won", "games_lost")},
@@ -366,6 +381,9 @@ def _publish_transaction(conn: psycopg.Connection, p: dict, present: set[str], r
         # Every statement below is a bulk set operation; row estimates for rows written earlier in
         # this same transaction are stale, and a nested loop over them costs seconds. Hash joins win.
         conn.execute("SET LOCAL enable_nestloop = off")
+        # With nested loops off the cost estimates grow past jit_above_cost, and compiling each
+        # statement costs more than running it (a second per statement on import_2).
+        conn.execute("SET LOCAL jit = off")
         # One publish per league at a time; a second one waits here for the first to commit.
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('rally_publish'), hashtext(%(league)s))", p)
         # The publish's transaction id: a user row it wrote carries it as xmin, however it was stamped.
@@ -384,6 +402,8 @@ def _publish_transaction(conn: psycopg.Connection, p: dict, present: set[str], r
                 result.update(_replace_facts(conn, table, p))
             else:
                 result[f"{table}_kept"] = f"{FACT_FILES[table]} absent: published rows kept"
+        # The user-side steps look up few rows through indexes, where nested loops are the right plan.
+        conn.execute("SET LOCAL enable_nestloop = on")
         hook("carry_links")
         if carry_user_links:
             carried = carry_links(conn, p["lid"], source=f"run:{run_id}")
