@@ -48,20 +48,12 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from rally_assets.constants import STAGED_FRAMES  # the staged tables the baselines count and copy
 from rally_assets.errors import RallyError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = PROJECT_ROOT.parent / "shared" / "data" / "rally_real"
 STAGES = ("parse", "stage", "snapshot", "publish", "discovery", "checks")
-# The staged tables whose rows are counted and copied by the baselines: players, teams and facts.
-BASE_TABLES = {
-    "stg_players": "players",
-    "stg_teams": "teams",
-    "stg_matches": "matches",
-    "stg_schedule": "schedule",
-    "stg_series_stats": "series_stats",
-    "stg_player_history": "player_history",
-}
 OLD_ETL_MEDIAN_S = 22.3  # the old importer on import_1, same machine kind (issue)
 OLD_ETL_STATEMENTS = 68_668
 REAL_USERS = 1_000  # users added between import_1 and import_2
@@ -161,14 +153,14 @@ class _Baselines:
     def __init__(self, url: str, floor: bool, rowwise: bool):
         from rally_assets.staging import _columns
 
-        self.columns = {table: _columns(table) for table in BASE_TABLES}
+        self.columns = {table: _columns(table) for table in STAGED_FRAMES}
         self.floor, self.rowwise = floor, rowwise
         self.floor_s = self.rowwise_s = self.build_s = 0.0
         self.rowwise_statements = 0
         self.conn = psycopg.connect(url, autocommit=True)
         self.conn.execute("CREATE SCHEMA IF NOT EXISTS bench_floor")
         self.conn.execute("CREATE SCHEMA IF NOT EXISTS bench_rowwise")
-        for table in BASE_TABLES:
+        for table in STAGED_FRAMES:
             # The floor: the staging tables' columns only (no index), unlogged. The old way: logged
             # tables of the staging tables' shape (columns, defaults, the run_id index).
             self.conn.execute(f"CREATE UNLOGGED TABLE IF NOT EXISTS bench_floor.{table} (LIKE rally_staging.{table})")
@@ -182,7 +174,7 @@ class _Baselines:
         t = _now()
         data = {
             table: list(_rows(getattr(parsed, attr), self.columns[table], {"run_id": run_id, "league": parsed.league}))
-            for table, attr in BASE_TABLES.items()
+            for table, attr in STAGED_FRAMES.items()
         }
         if count:
             self.build_s += _now() - t
@@ -258,7 +250,7 @@ def import_landing(
     policy = ImportPolicy(allow_churn=allow_churn)
     stages = dict.fromkeys(STAGES, 0.0)
     steps: dict[str, float] = {}
-    rows: dict[str, int] = dict.fromkeys(BASE_TABLES.values(), 0)
+    rows: dict[str, int] = dict.fromkeys(STAGED_FRAMES.values(), 0)
     blocked, tripped, rss_after = [], [], []
     leagues = 0
     baselines = _Baselines(url, floor, rowwise) if (floor or rowwise) else None
@@ -273,7 +265,7 @@ def import_landing(
             t = _now()
             parsed = parse_league(folder, landing_root=landing)
             stages["parse"] += _now() - t
-            for attr in BASE_TABLES.values():
+            for attr in STAGED_FRAMES.values():
                 rows[attr] += len(getattr(parsed, attr))
             t = _now()
             stage_league(conn, parsed, run_id)
@@ -691,7 +683,7 @@ def count_rows(landing: Path) -> dict[str, int]:
     """Rows a landing stages (players, teams, facts), by parsing it."""
     from rally_assets.parsing import find_leagues, parse_league
 
-    rows = dict.fromkeys(BASE_TABLES.values(), 0)
+    rows = dict.fromkeys(STAGED_FRAMES.values(), 0)
     for folder in find_leagues(landing):
         parsed = parse_league(folder)
         for attr in rows:

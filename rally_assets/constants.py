@@ -17,6 +17,16 @@ PROTECTED_TABLES = (
     "captain_messages",
 )
 
+# staging table -> the ParsedLeague frame it is filled from (players, teams and the facts)
+STAGED_FRAMES = {
+    "stg_players": "players",
+    "stg_teams": "teams",
+    "stg_matches": "matches",
+    "stg_schedule": "schedule",
+    "stg_series_stats": "series_stats",
+    "stg_player_history": "player_history",
+}
+
 LANDING_FILES = ("players.json", "match_history.json", "schedules.json", "series_stats.json", "player_history.json")
 
 STAGING_SCHEMA = "rally_staging"

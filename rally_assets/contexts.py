@@ -33,7 +33,7 @@ played AS (
     WHERE slot.pid IN (SELECT tenniscores_player_id FROM ids)
     GROUP BY ms.league_id, slot.pid
 ),
-teams AS (
+team_evidence AS (
     SELECT user_id, league_id, bool_or(team_id IS NOT NULL) AS has_team, min(team_id) AS team_id
     FROM linked GROUP BY user_id, league_id
 ),
@@ -42,7 +42,7 @@ per_league AS (
            coalesce(sum(pl.matches), 0) AS matches, max(pl.last_match) AS last_match,
            bool_or(t.has_team) AS has_team, min(t.team_id) AS team_id
     FROM ids i
-    JOIN teams t ON t.user_id = i.user_id AND t.league_id = i.league_id
+    JOIN team_evidence t ON t.user_id = i.user_id AND t.league_id = i.league_id
     LEFT JOIN played pl ON pl.league_id = i.league_id AND pl.pid = i.tenniscores_player_id
     GROUP BY i.user_id, i.league_id
 )

@@ -7,20 +7,11 @@ import json
 import pandas as pd
 import psycopg
 
-from rally_assets.constants import STAGING_SCHEMA
+from rally_assets.constants import STAGED_FRAMES, STAGING_SCHEMA
 from rally_assets.faults import checkpoint
 from rally_assets.parsing import ParsedLeague
 from rally_assets.schema import STAGING_TABLES
 
-# staging table -> the ParsedLeague frame it is filled from
-FRAMES = {
-    "stg_players": "players",
-    "stg_teams": "teams",
-    "stg_matches": "matches",
-    "stg_schedule": "schedule",
-    "stg_series_stats": "series_stats",
-    "stg_player_history": "player_history",
-}
 STALE_AFTER = "2 days"  # staged rows of runs that died before publishing are swept after this
 
 
@@ -72,13 +63,13 @@ def stage_league(conn: psycopg.Connection, parsed: ParsedLeague, run_id: str) ->
                 f"DELETE FROM {STAGING_SCHEMA}.{table} s USING etl_import_runs r "
                 f"WHERE r.run_id = s.run_id AND r.started_at < now() - interval '{STALE_AFTER}'"
             )
-        for table, attr in FRAMES.items():
+        for table, attr in STAGED_FRAMES.items():
             counts[table] = copy_frame(
                 conn, f"{STAGING_SCHEMA}.{table}", getattr(parsed, attr), _columns(table),
                 constants={"run_id": run_id, "league": parsed.league},
             )
             checkpoint(f"staging:{table}")
-        for table in FRAMES:
+        for table in STAGED_FRAMES:
             conn.execute(f"ANALYZE {STAGING_SCHEMA}.{table}")  # fresh rows: give the planner real counts
         conn.execute("DELETE FROM etl_rejections WHERE run_id = %s", (run_id,))
         copy_frame(
