@@ -9,13 +9,13 @@ import sys
 import warnings
 from pathlib import Path
 
-from rally_assets import db
-from rally_assets.errors import RallyError
-from rally_assets.settings import dagster_home, landing_dir, rally_home
+from rally_assets.core import db
+from rally_assets.core.errors import RallyError
+from rally_assets.core.settings import dagster_home, landing_dir, rally_home
 
 
 def _init_db(_args) -> int:
-    from rally_assets.schema import init_db
+    from rally_assets.core.schema import init_db
 
     with db.connection() as conn:
         statements = init_db(conn)
@@ -49,8 +49,8 @@ def _print_post_import(outcome) -> int:
 
 
 def _import(args) -> int:
-    from rally_assets.runner import import_leagues, run_post_import
-    from rally_assets.schema import init_db
+    from rally_assets.core.schema import init_db
+    from rally_assets.defs.runner import import_leagues, run_post_import
 
     with db.connection() as conn:
         init_db(conn)  # importing into a database without the schema would fail on the first insert
@@ -63,28 +63,30 @@ def _import(args) -> int:
 
 
 def _user(conn, args) -> int | None:
-    from rally_assets.repairs import user_id_for
+    from rally_assets.core.users.repairs import user_id_for
 
     return user_id_for(conn, getattr(args, "specific_user", None))
 
 
 def _health(_args) -> int:
-    from rally_assets.contexts import league_context_health
-    from rally_assets.health import CONTEXT_MIN_PCT, availability_user_id_coverage, meets, orphan_references
+    from rally_assets.core.users.contexts import league_context_health
+    from rally_assets.core.users.health import CONTEXT_MIN_PCT, availability_user_id_coverage, meets, orphan_references
 
     with db.connection() as conn:
         h = league_context_health(conn)
         a = availability_user_id_coverage(conn)
         o = orphan_references(conn)
-    print(f"league-context health: {h['score']}% ({h['band']}) - {h['valid']} valid, {h['null']} NULL, "
-          f"{h['broken']} broken of {h['total']} users with associations")
+    print(
+        f"league-context health: {h['score']}% ({h['band']}) - {h['valid']} valid, {h['null']} NULL, "
+        f"{h['broken']} broken of {h['total']} users with associations"
+    )
     print(f"availability rows with a user_id: {a['pct']}% ({a['with_user_id']} of {a['total']})")
     print("orphan references: " + (", ".join(f"{k} {v}" for k, v in o.items() if v) or "none"))
     return 0 if meets(h["valid"], h["total"], CONTEXT_MIN_PCT) else 1
 
 
 def _fix_league_contexts(args) -> int:
-    from rally_assets.contexts import fix_league_contexts, league_context_health
+    from rally_assets.core.users.contexts import fix_league_contexts, league_context_health
 
     with db.connection() as conn:
         uid = _user(conn, args)
@@ -93,9 +95,13 @@ def _fix_league_contexts(args) -> int:
         after = league_context_health(conn)
     verb = "would set" if args.dry_run else "set"
     for c in changes:
-        print(f"{'[DRY RUN] ' if args.dry_run else ''}{c['email']}: {c['reason']} context {c['old_league'] or c['old_context']} "
-              f"-> {verb} {c['new_league']} ({'has a team' if c['has_team'] else 'no team'}, {c['matches']} matches)")
-    print(f"{len(changes)} context(s) {'to fix' if args.dry_run else 'fixed'}; health {before['score']}% -> {after['score']}%")
+        print(
+            f"{'[DRY RUN] ' if args.dry_run else ''}{c['email']}: {c['reason']} context {c['old_league'] or c['old_context']} "
+            f"-> {verb} {c['new_league']} ({'has a team' if c['has_team'] else 'no team'}, {c['matches']} matches)"
+        )
+    print(
+        f"{len(changes)} context(s) {'to fix' if args.dry_run else 'fixed'}; health {before['score']}% -> {after['score']}%"
+    )
     return 0
 
 
@@ -103,15 +109,19 @@ def _print_links(result: dict, dry_run: bool) -> None:
     """One line per link carried or discovered and per context set (what a dry run would do)."""
     link, put = ("[DRY RUN] would link", "[DRY RUN] would set") if dry_run else ("linked", "set")
     for c in result.get("carried", []):
-        print(f"{link} user {c['user_id']} to {c['tenniscores_player_id']} ({c['league']}, was {c['old_player_id']}: {c['reason']})")
+        print(
+            f"{link} user {c['user_id']} to {c['tenniscores_player_id']} ({c['league']}, was {c['old_player_id']}: {c['reason']})"
+        )
     for c in result["discovered"]:
-        print(f"{link} {c['email']} to {c['tenniscores_player_id']} ({c['league']}, confidence {c['confidence']}: {c['reason']})")
+        print(
+            f"{link} {c['email']} to {c['tenniscores_player_id']} ({c['league']}, confidence {c['confidence']}: {c['reason']})"
+        )
     for c in result["contexts"]:
         print(f"{put} {c['email']} league context to {c['new_league']} ({c['reason']})")
 
 
 def _re_associate(args) -> int:
-    from rally_assets.repairs import re_associate
+    from rally_assets.core.users.repairs import re_associate
 
     with db.connection() as conn:
         uid = _user(conn, args)
@@ -119,41 +129,47 @@ def _re_associate(args) -> int:
     _print_links(result, args.dry_run)
     for c in result["unmatched"]:
         print(f"not relinked: user {c['user_id']} on {c['old_player_id']}: {c['reason']}")
-    print(f"{len(result['carried'])} carried, {len(result['discovered'])} discovered, {len(result['contexts'])} contexts, "
-          f"{len(result['unmatched'])} unmatched")
+    print(
+        f"{len(result['carried'])} carried, {len(result['discovered'])} discovered, {len(result['contexts'])} contexts, "
+        f"{len(result['unmatched'])} unmatched"
+    )
     return 0
 
 
 def _discover(args) -> int:
-    from rally_assets.repairs import discover
+    from rally_assets.core.users.repairs import discover
 
     with db.connection() as conn:
         uid = _user(conn, args)
         result = discover(conn, limit=args.limit, user_id=uid, dry_run=args.dry_run)
     _print_links(result, args.dry_run)
-    print(f"{len(result['discovered'])} association(s) {'to create' if args.dry_run else 'created'}, "
-          f"{len(result['contexts'])} context(s) {'to set' if args.dry_run else 'set'}")
+    print(
+        f"{len(result['discovered'])} association(s) {'to create' if args.dry_run else 'created'}, "
+        f"{len(result['contexts'])} context(s) {'to set' if args.dry_run else 'set'}"
+    )
     return 0
 
 
 def _relink_availability(args) -> int:
-    from rally_assets.health import relink_availability
+    from rally_assets.core.users.health import relink_availability
 
     with db.connection() as conn:
         uid = _user(conn, args)
         plan = relink_availability(conn, user_id=uid, dry_run=args.dry_run)
     for r in plan:
-        print(f"{'[DRY RUN] would set' if args.dry_run else 'set'} availability {r['availability_id']} "
-              f"({r['player_name']}, {r['match_date']:%Y-%m-%d}) user_id = {r['user_id']}")
+        print(
+            f"{'[DRY RUN] would set' if args.dry_run else 'set'} availability {r['availability_id']} "
+            f"({r['player_name']}, {r['match_date']:%Y-%m-%d}) user_id = {r['user_id']}"
+        )
     print(f"{len(plan)} availability row(s) {'to relink' if args.dry_run else 'relinked'}")
     return 0
 
 
 def _demo(args) -> int:
-    from rally_assets.runner import import_leagues, run_post_import
-    from rally_assets.schema import init_db
-    from rally_assets.synthetic import generate_landing
-    from rally_assets.synthetic_users import seed_users
+    from rally_assets.core.schema import init_db
+    from rally_assets.defs.runner import import_leagues, run_post_import
+    from rally_assets.tooling.synthetic.landing import generate_landing
+    from rally_assets.tooling.synthetic.users import seed_users
 
     landing = rally_home() / "demo" / f"landing-scale{args.scale}-seed{args.seed}"
     leagues = generate_landing(landing, scale=args.scale, seed=args.seed)
@@ -183,7 +199,7 @@ def _demo(args) -> int:
 
 
 def _bench(args) -> int:
-    from rally_assets.bench import REAL_DATA, default_markdown_path, run_bench
+    from rally_assets.tooling.bench import REAL_DATA, default_markdown_path, run_bench
 
     markdown = Path(args.markdown) if args.markdown else (None if args.quick else default_markdown_path())
     results = run_bench(
@@ -205,7 +221,18 @@ def _bench(args) -> int:
 
 def _ui(args) -> int:
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home()), "RALLY_LANDING_DIR": str(landing_dir())}
-    cmd = [sys.executable, "-m", "dagster", "dev", "-m", "rally_assets.definitions", "-p", str(args.port), "-h", args.host]
+    cmd = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "rally_assets.definitions",
+        "-p",
+        str(args.port),
+        "-h",
+        args.host,
+    ]
     print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={env['DAGSTER_HOME']})")
     return subprocess.call(cmd, env=env)
 
@@ -223,16 +250,27 @@ def _stop_db(_args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rally", description="The Rally league ETL (Dagster) and its repairs.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init-db", help="create the Rally schema, or add what an existing database lacks").set_defaults(func=_init_db)
+    sub.add_parser("init-db", help="create the Rally schema, or add what an existing database lacks").set_defaults(
+        func=_init_db
+    )
     p = sub.add_parser("import", help="import league folders (one Dagster run per league)")
     p.add_argument("landing_dir", help="folder holding one folder per league")
     p.add_argument("--league", action="append", metavar="CODE", help="import only this league (repeatable)")
-    p.add_argument("--allow-churn", action="store_true",
-                   help="operator override: publish even if the churn breaker trips, carrying user links across")
+    p.add_argument(
+        "--allow-churn",
+        action="store_true",
+        help="operator override: publish even if the churn breaker trips, carrying user links across",
+    )
     p.set_defaults(func=_import)
-    sub.add_parser("health", help="league-context health (exit 1 below 95%%), availability user_id share, orphans").set_defaults(func=_health)
+    sub.add_parser(
+        "health", help="league-context health (exit 1 below 95%%), availability user_id share, orphans"
+    ).set_defaults(func=_health)
     for name, func, text in (
-        ("fix-league-contexts", _fix_league_contexts, "set NULL / broken / not-a-member league contexts by the one rule"),
+        (
+            "fix-league-contexts",
+            _fix_league_contexts,
+            "set NULL / broken / not-a-member league contexts by the one rule",
+        ),
         ("re-associate", _re_associate, "relink users whose players disappeared, then discover missing links"),
         ("discover", _discover, "link users with fewer than 2 associations to unambiguous namesakes"),
         ("relink-availability", _relink_availability, "give availability rows without a user_id their user"),
@@ -247,11 +285,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, default=1, help="3 synthetic leagues per unit of scale (default 1)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_demo)
-    p = sub.add_parser("bench", help="benchmark the import (real data, 10x and 100x synthetic) against COPY and row-by-row")
-    p.add_argument("--quick", action="store_true", help="stop after 10x (CI); writes BENCHMARKS.md only with --markdown")
+    p = sub.add_parser(
+        "bench", help="benchmark the import (real data, 10x and 100x synthetic) against COPY and row-by-row"
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="stop after 10x (CI); writes BENCHMARKS.md only with --markdown"
+    )
     p.add_argument("--json", metavar="PATH", help="write every measurement as JSON here")
     p.add_argument("--markdown", metavar="PATH", help="write the table here (default for a full run: BENCHMARKS.md)")
-    p.add_argument("--real-data", metavar="DIR", help="folder holding import_1 and import_2 (default ../shared/data/rally_real)")
+    p.add_argument(
+        "--real-data", metavar="DIR", help="folder holding import_1 and import_2 (default ../shared/data/rally_real)"
+    )
     p.set_defaults(func=_bench)
     sub.add_parser("stop-db", help="stop the embedded PostgreSQL under RALLY_HOME").set_defaults(func=_stop_db)
     p = sub.add_parser("ui", help="start `dagster dev` with DAGSTER_HOME under RALLY_HOME")

@@ -1,37 +1,25 @@
-"""The only place that builds dg.Definitions."""
+"""The only place that builds dg.Definitions: one asset group per folder of rally_assets/defs."""
 
 import dagster as dg
 
-from rally_assets.assets import (
-    association_discovery,
-    league_contexts,
-    parsed_league,
-    published_league,
-    staged_league,
-    user_data_health,
-    user_data_repairs,
-    user_data_snapshot,
-)
-from rally_assets.checks import HEALTH_CHECKS, IMPORT_CHECKS
-from rally_assets.jobs import health_check_job, import_league_job, post_import_job, repair_job
-from rally_assets.sensors import landing_sensor, post_import_sensor, repair_sensor
-from rally_assets.settings import health_cron
-from rally_assets.resources import ImportPolicy, LandingZone, RallyDatabase
+from rally_assets.defs.league_import import assets as league_import_assets
+from rally_assets.defs.league_import.checks import IMPORT_CHECKS
+from rally_assets.defs.league_import.jobs import import_league_job
+from rally_assets.defs.league_import.sensors import landing_sensor
+from rally_assets.defs.repair import assets as repair_assets
+from rally_assets.defs.repair.jobs import repair_job
+from rally_assets.defs.repair.sensors import repair_sensor
+from rally_assets.defs.resources import ImportPolicy, LandingZone, RallyDatabase
+from rally_assets.defs.user_data import assets as user_data_assets
+from rally_assets.defs.user_data.checks import HEALTH_CHECKS
+from rally_assets.defs.user_data.jobs import health_check_job, health_check_schedule, post_import_job
+from rally_assets.defs.user_data.sensors import post_import_sensor
 
 defs = dg.Definitions(
-    assets=[parsed_league, staged_league, user_data_snapshot, published_league, league_contexts, association_discovery,
-            user_data_repairs, user_data_health],
+    assets=dg.load_assets_from_modules([league_import_assets, user_data_assets, repair_assets]),
     asset_checks=[*IMPORT_CHECKS, *HEALTH_CHECKS],
     jobs=[import_league_job, post_import_job, repair_job, health_check_job],
     sensors=[landing_sensor, post_import_sensor, repair_sensor],
-    schedules=[
-        dg.ScheduleDefinition(
-            name="health_check_schedule",
-            job=health_check_job,
-            cron_schedule=health_cron(),
-            default_status=dg.DefaultScheduleStatus.RUNNING,
-            description="The health checks between imports: drift caused by the app is caught and repaired.",
-        )
-    ],
+    schedules=[health_check_schedule],
     resources={"database": RallyDatabase(), "landing": LandingZone(), "import_policy": ImportPolicy()},
 )

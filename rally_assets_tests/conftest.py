@@ -13,9 +13,10 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from rally_assets import db, schema
+from rally_assets.core import db, schema
 
-REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "rally_real"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+REAL_DATA = PROJECT_ROOT.parent / "shared" / "data" / "rally_real"
 IMPORT_1 = REAL_DATA / "import_1"
 IMPORT_2 = REAL_DATA / "import_2"
 LEAGUES = ("APTA_CHICAGO", "CNSWPL", "NSTF")
@@ -116,9 +117,9 @@ def table_state(conn: psycopg.Connection, tables) -> dict[str, list[tuple]]:
 
 def import_folder(conn: psycopg.Connection, folder: Path, run_id: str, **publish_kwargs) -> dict:
     """Parse, stage and publish one league folder with the domain functions (no Dagster)."""
-    from rally_assets.parsing import parse_league
-    from rally_assets.publish import publish_league
-    from rally_assets.staging import stage_league
+    from rally_assets.core.parsing.league import parse_league
+    from rally_assets.core.publish import publish_league
+    from rally_assets.core.staging import stage_league
 
     parsed = parse_league(folder)
     stage_league(conn, parsed, run_id)
@@ -150,7 +151,7 @@ SYNTHETIC_USERS = 500
 @pytest.fixture(scope="session")
 def users_template(server_url, import_1_template) -> Iterator[str]:
     """import_1 plus ~500 synthetic users attached to real players (associations, contexts, availability)."""
-    from rally_assets.synthetic_users import seed_users
+    from rally_assets.tooling.synthetic.users import seed_users
 
     name = create_database(server_url, template=import_1_template)
     with db.connection(with_dbname(server_url, name)) as conn:
@@ -193,7 +194,7 @@ def pytest_sessionfinish(session, exitstatus):
     if not RELIABILITY["details"]:
         return  # the reliability tests did not run
     try:
-        from rally_assets_tests.test_bad_input import BAD_INPUT_CASES
+        from rally_assets_tests.e2e.test_bad_input import BAD_INPUT_CASES
 
         bad_inputs = len(BAD_INPUT_CASES)
     except ImportError:
@@ -214,4 +215,4 @@ def pytest_sessionfinish(session, exitstatus):
         *[f"| {d['test']} | {d['what']} | {d['outcome']} |" for d in RELIABILITY["details"]],
         "",
     ]
-    (Path(__file__).resolve().parents[1] / "RELIABILITY.md").write_text("\n".join(lines))
+    (PROJECT_ROOT / "RELIABILITY.md").write_text("\n".join(lines))

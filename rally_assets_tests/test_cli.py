@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rally_assets import db, schema
 from rally_assets.cli import main
+from rally_assets.core import db, schema
 from rally_assets_tests.conftest import IMPORT_1, requires_real_data
 
 
@@ -50,9 +50,7 @@ def test_init_db_applies_the_schema_then_has_nothing_to_do(empty_db, capsys):
 
 
 @pytest.mark.parametrize("command", [["init-db"], ["import", "{landing}"]])
-@pytest.mark.parametrize(
-    "url", ["postgresql://postgres@127.0.0.1:1/nothing", "postgresql://u:secret@127.0.0.1:1/x"]
-)
+@pytest.mark.parametrize("url", ["postgresql://postgres@127.0.0.1:1/nothing", "postgresql://u:secret@127.0.0.1:1/x"])
 def test_unreachable_database_is_one_line_without_the_password(monkeypatch, capsys, tmp_path, url, command):
     monkeypatch.setenv("RALLY_DATABASE_URL", url)
     assert main([arg.format(landing=tmp_path) for arg in command]) == 1

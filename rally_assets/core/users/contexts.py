@@ -1,0 +1,222 @@
+"""League contexts: ONE rule to choose a user's league, the repair that applies it, and its health.
+
+The rule (rally-domain.md §4.3, used by the publish, the repair job and the CLI alike): among the
+leagues of the user's active associated players, prefer one where the player has a team, then the
+most matches played there, then the most recent match, then the lowest league id.
+
+A context is valid when it equals the league of one of the user's active associated players
+(§6.1). Invalid ones are NULL, BROKEN (the league does not exist) or NOT_MEMBER (an existing
+league the user does not play in); all three are repaired the same way. user_contexts is kept
+consistent with the chosen league.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from rally_assets.core.protection.guard import context_repair, guarded_execute
+
+# Per (user, league) the evidence for the rule, over users in the temp table scope_users(user_id).
+_CANDIDATES = """
+WITH linked AS (
+    SELECT DISTINCT a.user_id, p.league_id, p.tenniscores_player_id, p.team_id
+    FROM scope_users s
+    JOIN user_player_associations a ON a.user_id = s.user_id
+    JOIN players p ON p.tenniscores_player_id = a.tenniscores_player_id AND p.is_active
+),
+ids AS (SELECT DISTINCT user_id, league_id, tenniscores_player_id FROM linked),
+played AS (
+    SELECT ms.league_id, slot.pid, count(*) AS matches, max(ms.match_date) AS last_match
+    FROM match_scores ms
+    CROSS JOIN LATERAL unnest(ARRAY[ms.home_player_1_id, ms.home_player_2_id,
+                                    ms.away_player_1_id, ms.away_player_2_id]) AS slot(pid)
+    WHERE slot.pid IN (SELECT tenniscores_player_id FROM ids)
+    GROUP BY ms.league_id, slot.pid
+),
+team_evidence AS (
+    SELECT user_id, league_id, bool_or(team_id IS NOT NULL) AS has_team, min(team_id) AS team_id
+    FROM linked GROUP BY user_id, league_id
+),
+per_league AS (
+    SELECT i.user_id, i.league_id,
+           coalesce(sum(pl.matches), 0) AS matches, max(pl.last_match) AS last_match,
+           bool_or(t.has_team) AS has_team, min(t.team_id) AS team_id
+    FROM ids i
+    JOIN team_evidence t ON t.user_id = i.user_id AND t.league_id = i.league_id
+    LEFT JOIN played pl ON pl.league_id = i.league_id AND pl.pid = i.tenniscores_player_id
+    GROUP BY i.user_id, i.league_id
+)
+"""
+
+BEST_LEAGUE = (
+    _CANDIDATES
+    + """
+SELECT DISTINCT ON (user_id) user_id, league_id, team_id, has_team, matches, last_match
+FROM per_league
+ORDER BY user_id, has_team DESC, matches DESC, last_match DESC NULLS LAST, league_id
+"""
+)
+
+
+def _scope(
+    conn: psycopg.Connection, *, user_id: int | None, league_id: int | None, user_ids: list[int] | None = None
+) -> None:
+    """Fill the temp table scope_users: one user, some users, the users linked to one league, or every linked user."""
+    conn.execute("DROP TABLE IF EXISTS scope_users")
+    conn.execute(
+        """CREATE TEMP TABLE scope_users AS
+        SELECT DISTINCT a.user_id FROM user_player_associations a
+        WHERE (%(user)s::integer IS NULL OR a.user_id = %(user)s)
+          AND (%(users)s::integer[] IS NULL OR a.user_id = ANY(%(users)s::integer[]))
+          AND (%(league)s::integer IS NULL OR EXISTS (
+                SELECT 1 FROM players p WHERE p.tenniscores_player_id = a.tenniscores_player_id
+                AND p.league_id = %(league)s))""",
+        {"user": user_id, "league": league_id, "users": user_ids},
+    )
+
+
+def plan_context_fixes(
+    conn: psycopg.Connection,
+    *,
+    user_id: int | None = None,
+    league_id: int | None = None,
+    user_ids: list[int] | None = None,
+) -> list[dict]:
+    """What fix_league_contexts would change, as rows (nothing is written except a temp table)."""
+    _scope(conn, user_id=user_id, league_id=league_id, user_ids=user_ids)
+    rows = conn.execute(
+        f"""WITH best AS ({BEST_LEAGUE})
+        SELECT u.id, u.email, u.league_context, cur.league_id AS current_league, b.league_id AS new_context,
+               nl.league_id AS new_league, b.has_team, b.matches, b.team_id,
+               CASE WHEN u.league_context IS NULL THEN 'NULL'
+                    WHEN cur.id IS NULL THEN 'BROKEN'
+                    ELSE 'NOT_MEMBER' END AS reason,
+               uc.user_id IS NOT NULL AS has_user_context, uc.active_league_id, uc.active_team_id
+        FROM users u
+        JOIN best b ON b.user_id = u.id
+        JOIN leagues nl ON nl.id = b.league_id
+        LEFT JOIN leagues cur ON cur.id = u.league_context
+        LEFT JOIN user_contexts uc ON uc.user_id = u.id
+        WHERE u.league_context IS NULL OR cur.id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM user_player_associations a JOIN players p
+              ON p.tenniscores_player_id = a.tenniscores_player_id AND p.is_active
+            WHERE a.user_id = u.id AND p.league_id = u.league_context)
+        ORDER BY u.id""",
+    ).fetchall()
+    keys = (
+        "user_id",
+        "email",
+        "old_context",
+        "old_league",
+        "new_context",
+        "new_league",
+        "has_team",
+        "matches",
+        "team_id",
+        "reason",
+        "has_user_context",
+        "active_league_id",
+        "active_team_id",
+    )
+    return [dict(zip(keys, r)) for r in rows]
+
+
+def fix_league_contexts(
+    conn: psycopg.Connection,
+    *,
+    user_id: int | None = None,
+    league_id: int | None = None,
+    user_ids: list[int] | None = None,
+    dry_run: bool = False,
+    source: str = "cli",
+) -> list[dict]:
+    """Apply the one rule to every invalid context in scope; keep user_contexts consistent.
+
+    Works inside the publish transaction (league scope) or on its own (CLI, repair job).
+    Returns the changes (for a dry run: the changes it would make).
+    """
+    with conn.transaction():
+        changes = plan_context_fixes(conn, user_id=user_id, league_id=league_id, user_ids=user_ids)
+        if dry_run or not changes:
+            return changes
+        with context_repair(conn):
+            guarded_execute(
+                conn,
+                """CREATE TEMP TABLE context_fixes ON COMMIT DROP AS
+                SELECT * FROM unnest(%(users)s::integer[], %(contexts)s::integer[], %(teams)s::integer[])
+                    AS f(user_id, league_id, team_id)""",
+                {
+                    "users": [c["user_id"] for c in changes],
+                    "contexts": [c["new_context"] for c in changes],
+                    "teams": [c["team_id"] for c in changes],
+                },
+            )
+            guarded_execute(
+                conn,
+                "UPDATE users u SET league_context = f.league_id, league_id = f.league_id "
+                "FROM context_fixes f WHERE u.id = f.user_id",
+            )
+            # user_contexts follows: same league, and a team of the user's in it.
+            guarded_execute(
+                conn,
+                """UPDATE user_contexts uc SET active_league_id = f.league_id, active_team_id = f.team_id,
+                       last_updated = now()
+                FROM context_fixes f WHERE uc.user_id = f.user_id
+                  AND (uc.active_league_id, uc.active_team_id) IS DISTINCT FROM (f.league_id, f.team_id)""",
+            )
+            guarded_execute(
+                conn,
+                """INSERT INTO etl_repairs (source, kind, user_id, league, before_value, after_value, reason)
+                SELECT %(source)s, 'league_context', x.user_id, x.new_league, x.old_context::text, x.new_context::text,
+                       x.reason || CASE WHEN x.has_team THEN ': league with a team' ELSE ': league played in' END
+                       || ', ' || x.matches || ' matches'
+                FROM unnest(%(users)s::integer[], %(leagues)s::text[], %(old)s::integer[], %(new)s::integer[],
+                            %(reasons)s::text[], %(teams)s::boolean[], %(matches)s::bigint[])
+                    AS x(user_id, new_league, old_context, new_context, reason, has_team, matches)""",
+                {
+                    "source": source,
+                    "users": [c["user_id"] for c in changes],
+                    "leagues": [c["new_league"] for c in changes],
+                    "old": [c["old_context"] for c in changes],
+                    "new": [c["new_context"] for c in changes],
+                    "reasons": [c["reason"] for c in changes],
+                    "teams": [c["has_team"] for c in changes],
+                    "matches": [c["matches"] for c in changes],
+                },
+            )
+    return changes
+
+
+def band(score: float) -> str:
+    """The bands of docs/ETL_ASSOCIATION_PROTECTION.md (rally-domain.md §6.1)."""
+    if score >= 100:
+        return "all valid"
+    if score >= 90:
+        return "excellent"
+    if score >= 80:
+        return "good"
+    if score >= 70:
+        return "warning"
+    return "critical"
+
+
+def league_context_health(conn: psycopg.Connection) -> dict:
+    """Users with at least one association: valid / NULL / broken, score and band."""
+    total, nulls, valid = conn.execute(
+        """WITH linked AS (SELECT DISTINCT user_id FROM user_player_associations)
+        SELECT count(*), count(*) FILTER (WHERE u.league_context IS NULL),
+               count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM user_player_associations a JOIN players p
+                     ON p.tenniscores_player_id = a.tenniscores_player_id AND p.is_active
+                   WHERE a.user_id = u.id AND p.league_id = u.league_context))
+        FROM users u JOIN linked l ON l.user_id = u.id"""
+    ).fetchone()
+    score = 100.0 if total == 0 else round(valid * 100.0 / total, 2)
+    return {
+        "total": total,
+        "valid": valid,
+        "null": nulls,
+        "broken": total - nulls - valid,
+        "score": score,
+        "band": band(score),
+    }

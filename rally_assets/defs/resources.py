@@ -1,0 +1,48 @@
+"""Dagster resources: the app database and the landing zone. Empty config = environment defaults."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import psycopg
+
+from rally_assets.core import db
+from rally_assets.core.settings import landing_dir
+
+
+class RallyDatabase(dg.ConfigurableResource):
+    """The app database. `url` empty: RALLY_DATABASE_URL, else the embedded PostgreSQL."""
+
+    url: str = ""
+
+    def resolved_url(self) -> str:
+        return self.url or db.database_url()
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[psycopg.Connection]:
+        with db.connection(self.resolved_url()) as conn:
+            yield conn
+
+
+class LandingZone(dg.ConfigurableResource):
+    """The folder league folders land in. `path` empty: RALLY_LANDING_DIR, else RALLY_HOME/landing."""
+
+    path: str = ""
+
+    def root(self) -> Path:
+        return Path(self.path).expanduser().resolve() if self.path else landing_dir()
+
+
+class ImportPolicy(dg.ConfigurableResource):
+    """The thresholds an import is judged by, and the operator's override. Set per run in the run
+    config (`resources: {import_policy: {config: {allow_churn: true}}}`) or `rally import --allow-churn`."""
+
+    max_deactivated_pct: float = 20.0  # of the league's active players
+    max_deactivated_linked_pct: float = 10.0  # of its players linked to a user
+    allow_churn: bool = False  # publish anyway, carrying user links across to the new players
+    max_rejected_pct: float = 25.0  # per landing file
+    snapshot_keep: int = 30  # snapshots kept per league
+    discovery_limit: int = 100  # users looked at per discovery run
