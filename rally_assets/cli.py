@@ -9,8 +9,9 @@ import sys
 import warnings
 from pathlib import Path
 
-from rally_assets.core import db
+from rally_assets.core import db, policy
 from rally_assets.core.errors import RallyError
+from rally_assets.core.publish.report import LEGEND
 from rally_assets.core.settings import dagster_home, landing_dir, rally_home
 
 
@@ -27,15 +28,12 @@ def _print_outcomes(outcomes) -> int:
     failed = 0
     for o in outcomes:
         if o.success:
-            p = o.publish
-            print(
-                f"{o.league}: published (players +{p.get('players_added', 0)} ~{p.get('players_changed', 0)} "
-                f"-{p.get('players_deactivated', 0)} deactivated; teams +{p.get('teams_added', 0)}; "
-                f"matches +{p.get('match_scores_inserted', 0)}/-{p.get('match_scores_deleted', 0)}) run {o.run_id}"
-            )
+            print(f"{o.league}: published ({o.publish.summary()}) run {o.run_id}")
         else:
             failed += 1
             print(f"{o.league}: FAILED {o.error}", file=sys.stderr)
+    if any(o.success for o in outcomes):
+        print(f"  ({LEGEND})")
     return 1 if failed else 0
 
 
@@ -54,11 +52,11 @@ def _import(args) -> int:
 
     with db.connection() as conn:
         init_db(conn)  # importing into a database without the schema would fail on the first insert
-    policy = {"allow_churn": True} if args.allow_churn else None
-    outcomes = import_leagues(Path(args.landing_dir), args.league or None, policy=policy)
+    override = {"allow_churn": True} if args.allow_churn else None
+    outcomes = import_leagues(Path(args.landing_dir), args.league or None, policy=override)
     code = _print_outcomes(outcomes)
     if any(o.success for o in outcomes):
-        code = max(code, _print_post_import(run_post_import(policy=policy)))
+        code = max(code, _print_post_import(run_post_import(policy=override)))
     return code
 
 
@@ -69,20 +67,20 @@ def _user(conn, args) -> int | None:
 
 
 def _health(_args) -> int:
-    from rally_assets.core.users.contexts import league_context_health
-    from rally_assets.core.users.health import CONTEXT_MIN_PCT, availability_user_id_coverage, meets, orphan_references
+    from rally_assets.core.users.health import availability_user_id_verdict, league_context_verdict, orphan_references
 
     with db.connection() as conn:
-        h = league_context_health(conn)
-        a = availability_user_id_coverage(conn)
-        o = orphan_references(conn)
+        contexts = league_context_verdict(conn)
+        availability = availability_user_id_verdict(conn)
+        orphans = orphan_references(conn)
+    h, a = contexts.measures, availability.measures
     print(
         f"league-context health: {h['score']}% ({h['band']}) - {h['valid']} valid, {h['null']} NULL, "
         f"{h['broken']} broken of {h['total']} users with associations"
     )
     print(f"availability rows with a user_id: {a['pct']}% ({a['with_user_id']} of {a['total']})")
-    print("orphan references: " + (", ".join(f"{k} {v}" for k, v in o.items() if v) or "none"))
-    return 0 if meets(h["valid"], h["total"], CONTEXT_MIN_PCT) else 1
+    print("orphan references: " + (", ".join(f"{k} {v}" for k, v in orphans.items() if v) or "none"))
+    return 0 if contexts.passed else 1
 
 
 def _fix_league_contexts(args) -> int:
@@ -263,7 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_import)
     sub.add_parser(
-        "health", help="league-context health (exit 1 below 95%%), availability user_id share, orphans"
+        "health",
+        help=f"league-context health (exit 1 below {policy.CONTEXT_MIN_PCT:g}%%), availability user_id share, orphans",
     ).set_defaults(func=_health)
     for name, func, text in (
         (
@@ -279,7 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--dry-run", action="store_true", help="write nothing; print exactly what would change")
         p.add_argument("--specific-user", metavar="EMAIL", help="only this user")
         if name == "discover":
-            p.add_argument("--limit", type=int, default=100, help="users looked at (default 100)")
+            p.add_argument(
+                "--limit",
+                type=int,
+                default=policy.DISCOVERY_LIMIT,
+                help=f"users looked at (default {policy.DISCOVERY_LIMIT})",
+            )
         p.set_defaults(func=func)
     p = sub.add_parser("demo", help="generate a synthetic landing, import it on the embedded default, add users")
     p.add_argument("--scale", type=int, default=1, help="3 synthetic leagues per unit of scale (default 1)")

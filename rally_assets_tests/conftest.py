@@ -118,7 +118,7 @@ def table_state(conn: psycopg.Connection, tables) -> dict[str, list[tuple]]:
 def import_folder(conn: psycopg.Connection, folder: Path, run_id: str, **publish_kwargs) -> dict:
     """Parse, stage and publish one league folder with the domain functions (no Dagster)."""
     from rally_assets.core.parsing.league import parse_league
-    from rally_assets.core.publish import publish_league
+    from rally_assets.core.publish.league import publish_league
     from rally_assets.core.staging import stage_league
 
     parsed = parse_league(folder)

@@ -1,9 +1,10 @@
 """Names shared by the domain core and the Dagster layer."""
 
+from rally_assets.core.file_types import FACT_TABLES
+
 # Tables the import owns: upserted by natural key (reference) or replaced per league (facts).
 REFERENCE_TABLES = ("leagues", "clubs", "series", "club_leagues", "series_leagues", "teams", "players")
-FACT_TABLES = ("match_scores", "schedule", "series_stats", "player_history")
-ETL_TABLES = REFERENCE_TABLES + FACT_TABLES
+ETL_TABLES = REFERENCE_TABLES + FACT_TABLES  # facts: one per landing file type that has one
 
 # Tables users own. The import never deletes, truncates or updates them (design.md invariant 1).
 PROTECTED_TABLES = (
@@ -17,17 +18,20 @@ PROTECTED_TABLES = (
     "captain_messages",
 )
 
-# staging table -> the ParsedLeague frame it is filled from (players, teams and the facts)
-STAGED_FRAMES = {
-    "stg_players": "players",
-    "stg_teams": "teams",
-    "stg_matches": "matches",
-    "stg_schedule": "schedule",
-    "stg_series_stats": "series_stats",
-    "stg_player_history": "player_history",
-}
-
-LANDING_FILES = ("players.json", "match_history.json", "schedules.json", "series_stats.json", "player_history.json")
+# The counts of a standings row (series_stats.json, stg_series_stats, series_stats), in column order.
+SERIES_STATS_COUNTS = (
+    "matches_won",
+    "matches_lost",
+    "matches_tied",
+    "lines_won",
+    "lines_lost",
+    "lines_for",
+    "lines_ret",
+    "sets_won",
+    "sets_lost",
+    "games_won",
+    "games_lost",
+)
 
 STAGING_SCHEMA = "rally_staging"
 

@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rally_assets.core.constants import LANDING_FILES
-from rally_assets.core.parsing.league import LEAGUE_CODE
+from rally_assets.core.file_types import LANDING_FILES
+from rally_assets.core.parsing.reading import LEAGUE_CODE
 
 
 @dataclass

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import psycopg
 
-from rally_assets.core.constants import PROTECTED_TABLES, STAGING_SCHEMA
+from rally_assets.core.constants import PROTECTED_TABLES, SERIES_STATS_COUNTS, STAGING_SCHEMA
+from rally_assets.core.protection.guard import CONTEXT_REPAIR_TABLES
 
 TS = "timestamptz DEFAULT now()"
 
@@ -134,17 +135,7 @@ TABLES: dict[str, list[str]] = {
         "team_id integer REFERENCES teams(id)",
         "series_id integer REFERENCES series(id)",
         "points integer",
-        "matches_won integer",
-        "matches_lost integer",
-        "matches_tied integer",
-        "lines_won integer",
-        "lines_lost integer",
-        "lines_for integer",
-        "lines_ret integer",
-        "sets_won integer",
-        "sets_lost integer",
-        "games_won integer",
-        "games_lost integer",
+        *(f"{count} integer" for count in SERIES_STATS_COUNTS),
         f"created_at {TS}",
         "etl_row_hash text",
     ],
@@ -347,17 +338,7 @@ STAGING_TABLES: dict[str, list[str]] = {
         "series text",
         "team text",
         "points integer",
-        "matches_won integer",
-        "matches_lost integer",
-        "matches_tied integer",
-        "lines_won integer",
-        "lines_lost integer",
-        "lines_for integer",
-        "lines_ret integer",
-        "sets_won integer",
-        "sets_lost integer",
-        "games_won integer",
-        "games_lost integer",
+        *(f"{count} integer" for count in SERIES_STATS_COUNTS),
     ],
     "stg_player_history": [
         "run_id text NOT NULL",
@@ -410,6 +391,9 @@ INDEXES = {
     "ix_upa_user": "user_player_associations (user_id)",
 }
 
+# The tables the league-context repair may UPDATE, as the trigger's SQL list (from the guard's constant).
+_context_repair_tables = ", ".join(f"'{t}'" for t in sorted(CONTEXT_REPAIR_TABLES))
+
 FUNCTIONS = {
     # One definition of "the same team", shared by the generated column and the publish joins.
     "rally_team_key": """
@@ -420,12 +404,12 @@ $fn$""",
     # Database-side guard: while an import publishes (rally.publishing = 'on' in its transaction),
     # any UPDATE, DELETE or TRUNCATE of a protected table fails, whatever code issued it. The
     # league-context repair may update users.league_context / user_contexts only when it says so.
-    "rally_guard_protected": """
+    "rally_guard_protected": f"""
 CREATE OR REPLACE FUNCTION rally_guard_protected() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 BEGIN
   IF coalesce(current_setting('rally.publishing', true), '') = 'on'
-     AND NOT (TG_OP = 'UPDATE' AND TG_TABLE_NAME IN ('users', 'user_contexts')
+     AND NOT (TG_OP = 'UPDATE' AND TG_TABLE_NAME IN ({_context_repair_tables})
               AND coalesce(current_setting('rally.context_repair', true), '') = 'on') THEN
     RAISE EXCEPTION 'rally import guard: % of protected table % refused', TG_OP, TG_TABLE_NAME
       USING ERRCODE = 'insufficient_privilege';

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from rally_assets.core import policy
+
 ENV_DATABASE_URL = "RALLY_DATABASE_URL"  # the app database; unset = embedded PostgreSQL under RALLY_HOME
 ENV_HOME = "RALLY_HOME"  # embedded database, Dagster home and demo data (default ./.rally)
 ENV_LANDING_DIR = "RALLY_LANDING_DIR"  # where league folders land (default RALLY_HOME/landing)
@@ -40,12 +42,12 @@ ENV_HEALTH_CRON = "RALLY_HEALTH_CRON"  # when the health checks run between impo
 
 
 def settle_seconds() -> float:
-    return float(os.environ.get(ENV_SETTLE_SECONDS) or 10)
+    return float(os.environ.get(ENV_SETTLE_SECONDS) or policy.LANDING_SETTLE_SECONDS)
 
 
 def sensor_interval_seconds() -> int:
-    return int(os.environ.get(ENV_SENSOR_INTERVAL) or 15)
+    return int(os.environ.get(ENV_SENSOR_INTERVAL) or policy.SENSOR_INTERVAL_SECONDS)
 
 
 def health_cron() -> str:
-    return os.environ.get(ENV_HEALTH_CRON) or "0 * * * *"
+    return os.environ.get(ENV_HEALTH_CRON) or policy.HEALTH_CRON

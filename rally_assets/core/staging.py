@@ -7,12 +7,12 @@ import json
 import pandas as pd
 import psycopg
 
-from rally_assets.core.constants import STAGED_FRAMES, STAGING_SCHEMA
+from rally_assets.core import import_runs
+from rally_assets.core.constants import STAGING_SCHEMA
+from rally_assets.core.file_types import STAGED_FRAMES
 from rally_assets.core.parsing.league import ParsedLeague
 from rally_assets.core.schema import STAGING_TABLES
 from rally_assets.tooling.faults import checkpoint
-
-STALE_AFTER = "2 days"  # staged rows of runs that died before publishing are swept after this
 
 
 def _columns(table: str) -> list[str]:
@@ -59,10 +59,7 @@ def stage_league(conn: psycopg.Connection, parsed: ParsedLeague, run_id: str) ->
             # This run's rows, and the rows of runs that died before publishing, as two statements:
             # one `run_id = ... OR run_id IN (...)` cannot use the run_id index and reads the whole table.
             conn.execute(f"DELETE FROM {STAGING_SCHEMA}.{table} WHERE run_id = %s", (run_id,))
-            conn.execute(
-                f"DELETE FROM {STAGING_SCHEMA}.{table} s USING etl_import_runs r "
-                f"WHERE r.run_id = s.run_id AND r.started_at < now() - interval '{STALE_AFTER}'"
-            )
+            conn.execute(f"DELETE FROM {STAGING_SCHEMA}.{table} WHERE run_id IN ({import_runs.STALE_RUNS})")
         for table, attr in STAGED_FRAMES.items():
             counts[table] = copy_frame(
                 conn,
@@ -82,10 +79,7 @@ def stage_league(conn: psycopg.Connection, parsed: ParsedLeague, run_id: str) ->
             ["run_id", "league", "file", "row_number", "field", "reason", "detail"],
             constants={"run_id": run_id, "league": parsed.league},
         )
-        conn.execute(
-            "INSERT INTO etl_import_runs (run_id, league, status, report) VALUES (%s, %s, 'staged', %s)",
-            (run_id, parsed.league, json.dumps(import_report(parsed))),
-        )
+        import_runs.record_staged(conn, run_id, parsed.league, import_report(parsed))
     return counts
 
 

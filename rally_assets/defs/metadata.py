@@ -2,6 +2,9 @@
 
 import dagster as dg
 
+from rally_assets.core.publish.report import PublishReport
+from rally_assets.core.verdict import Verdict
+
 
 def markdown_table(rows: list[dict]) -> str:
     if not rows:
@@ -27,3 +30,25 @@ def as_metadata(values: dict) -> dict:
 def league_of_run(context: dg.AssetCheckExecutionContext) -> str:
     """The league of the run: checks of a per-league asset run in that league's partitioned run."""
     return context.run.tags["dagster/partition"]
+
+
+def check_result(verdict: Verdict, **extra) -> dg.AssetCheckResult:
+    """A core verdict as a check result: its reason as the description, its measures as metadata."""
+    return dg.AssetCheckResult(
+        passed=bool(verdict.passed),
+        description=verdict.description,
+        metadata=as_metadata({**verdict.measures, **extra}),
+    )
+
+
+def publish_metadata(report: PublishReport) -> dict:
+    """A publish's materialisation metadata: every count (plotted), what it kept and why, the diff."""
+    metadata: dict = dict(report.numbers())
+    metadata["xid"] = str(report.xid)  # an id, not a measure: text, never plotted
+    metadata.update({f"{table}_kept": why for table, why in report.kept_tables().items()})
+    metadata["summary"] = report.summary()
+    metadata["diff_sample"] = dg.MetadataValue.md(markdown_table(report.diff_sample))
+    metadata["contexts_fixed_by_reason"] = dg.MetadataValue.json(report.contexts_fixed_by_reason)
+    if report.links is not None:
+        metadata["links_unmatched_list"] = dg.MetadataValue.json(report.links.unmatched)
+    return metadata

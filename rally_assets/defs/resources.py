@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import psycopg
 
-from rally_assets.core import db
+from rally_assets.core import db, policy
 from rally_assets.core.settings import landing_dir
 
 
@@ -38,11 +38,20 @@ class LandingZone(dg.ConfigurableResource):
 
 class ImportPolicy(dg.ConfigurableResource):
     """The thresholds an import is judged by, and the operator's override. Set per run in the run
-    config (`resources: {import_policy: {config: {allow_churn: true}}}`) or `rally import --allow-churn`."""
+    config (`resources: {import_policy: {config: {allow_churn: true}}}`) or `rally import --allow-churn`.
+    Defaults: rally_assets.core.policy."""
 
-    max_deactivated_pct: float = 20.0  # of the league's active players
-    max_deactivated_linked_pct: float = 10.0  # of its players linked to a user
+    max_deactivated_pct: float = policy.MAX_DEACTIVATED_PCT  # of the league's active players
+    max_deactivated_linked_pct: float = policy.MAX_DEACTIVATED_LINKED_PCT  # of its players linked to a user
     allow_churn: bool = False  # publish anyway, carrying user links across to the new players
-    max_rejected_pct: float = 25.0  # per landing file
-    snapshot_keep: int = 30  # snapshots kept per league
-    discovery_limit: int = 100  # users looked at per discovery run
+    max_rejected_pct: float = policy.MAX_REJECTED_PCT  # per landing file
+    snapshot_keep: int = policy.SNAPSHOT_KEEP  # snapshots kept per league
+    discovery_limit: int = policy.DISCOVERY_LIMIT  # users looked at per discovery run
+
+    def limits(self) -> policy.ImportLimits:
+        return policy.ImportLimits(
+            max_deactivated_pct=self.max_deactivated_pct,
+            max_deactivated_linked_pct=self.max_deactivated_linked_pct,
+            max_rejected_pct=self.max_rejected_pct,
+            allow_churn=self.allow_churn,
+        )

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
+from rally_assets.core import db, import_runs
 from rally_assets.core.constants import LEAGUE_PARTITIONS
 from rally_assets.core.errors import InputError, RallyError
-from rally_assets.core.parsing.league import find_leagues, league_code
+from rally_assets.core.parsing.reading import find_leagues, league_code
+from rally_assets.core.publish.report import PublishReport
 from rally_assets.core.settings import dagster_home
 
 IMPORT_JOB = "import_league_job"
 POST_IMPORT_JOB = "post_import_job"
+
+
+def _subclasses(cls: type) -> set[str]:
+    return {cls.__name__} | {name for sub in cls.__subclasses__() for name in _subclasses(sub)}
+
+
+_RALLY_ERRORS = _subclasses(RallyError)  # the project's own errors, matched by class name
 
 
 @dataclass
@@ -25,7 +33,7 @@ class LeagueOutcome:
     success: bool
     run_id: str | None = None
     error: str | None = None
-    publish: dict = field(default_factory=dict)
+    publish: PublishReport | None = None  # what the publish changed, as the run recorded it
     checks: dict = field(default_factory=dict)  # check name -> (passed, description)
 
 
@@ -71,10 +79,12 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
                 chain.append(error)
                 error = error.cause
             # Prefer our own error (it names the file, row and field) over what caused it.
-            ours = [e for e in chain if e.message.startswith("rally_assets.core.errors.")]
+            ours = [e for e in chain if e.cls_name in _RALLY_ERRORS]
             chosen = ours[0] if ours else chain[-1]
             message = chosen.message.strip().splitlines()[0]
-            message = re.sub(r"^rally_assets\.errors\.\w+: ", "", message)
+            prefix, sep, rest = message.partition(": ")
+            if sep and prefix.rsplit(".", 1)[-1] == chosen.cls_name:
+                message = rest  # Dagster writes "module.ClassName: message"
             return f"{event.step_key}: {message}"
     return "the run failed without a failed step (see the Dagster UI)"
 
@@ -149,9 +159,8 @@ def import_leagues(
         )
         outcome = LeagueOutcome(league=code, success=result.success, run_id=result.run_id)
         if result.success:
-            for event in result.get_asset_materialization_events():
-                if event.asset_key == dg.AssetKey("published_league"):
-                    outcome.publish = {k: v.value for k, v in event.materialization.metadata.items()}
+            with db.connection() as conn:
+                outcome.publish = import_runs.publish_report(conn, result.run_id, code)
         else:
             outcome.error = _failure_reason(result)
         outcome.checks = {e.check_name: (e.passed, e.description) for e in result.get_asset_check_evaluations()}

@@ -24,7 +24,7 @@ def test_import_job_publishes_a_league_and_records_metadata(fresh_db, dagster_in
     shutil.copytree(IMPORT_1 / "NSTF", landing / "NSTF")
     (outcome,) = import_leagues(landing, instance=dagster_instance)
     assert outcome.success, outcome.error
-    assert outcome.publish["players_added"] == 808
+    assert outcome.publish.tables["players"].inserted == 808
     assert "NSTF" in dagster_instance.get_dynamic_partitions("leagues")
     parsed = dagster_instance.get_latest_materialization_event(dg.AssetKey("parsed_league"))
     metadata = parsed.asset_materialization.metadata

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rally_assets.core import db
+from rally_assets.core import db, import_runs
 from rally_assets.core.constants import ETL_TABLES, PROTECTED_TABLES
 from rally_assets.defs.runner import import_leagues, run_post_import
 from rally_assets_tests.conftest import IMPORT_2, SYNTHETIC_USERS, landing_with, table_state
@@ -75,7 +75,7 @@ def test_id_scheme_change_with_override_carries_user_links_across(users_db, dags
     )
     assert outcome.success, outcome.error
     assert outcome.checks["churn_breaker"][0] is True and "operator override" in outcome.checks["churn_breaker"][1]
-    assert outcome.publish["links_carried"] + outcome.publish["links_unmatched"] >= len(linked)
+    assert outcome.publish.links.links_carried + outcome.publish.links.links_unmatched >= len(linked)
     with db.connection(users_db) as conn:
         new_names = set(
             conn.execute(
@@ -95,11 +95,9 @@ def test_id_scheme_change_with_override_carries_user_links_across(users_db, dags
         carried_share = sum(1 for u in matchable if u in now_linked) / len(matchable)
         assert carried_share >= 0.95, carried_share
         # the rest are reported, each with a reason
-        report = conn.execute(
-            "SELECT report->'publish' FROM etl_import_runs WHERE run_id = %s", (outcome.run_id,)
-        ).fetchone()[0]
-        assert len(report["links_unmatched_list"]) == report["links_unmatched"]
-        assert all(r["reason"] for r in report["links_unmatched_list"])
+        links = import_runs.publish_report(conn, outcome.run_id, "CNSWPL").links
+        assert len(links.unmatched) == links.links_unmatched
+        assert all(r["reason"] for r in links.unmatched)
         # old links are never removed
         assert associations_before <= set(
             conn.execute("SELECT user_id, tenniscores_player_id FROM user_player_associations").fetchall()

@@ -24,7 +24,7 @@ from rally_assets.core import db
 from rally_assets.core.constants import PROTECTED_TABLES
 from rally_assets.core.errors import DatabaseUnavailable
 from rally_assets.core.parsing.league import parse_league
-from rally_assets.core.publish import publish_league
+from rally_assets.core.publish.league import publish_league
 from rally_assets.core.staging import stage_league
 from rally_assets.tooling.faults import ENV_MARKER, ENV_PAUSE_AT
 from rally_assets_tests.conftest import (
@@ -247,7 +247,7 @@ def test_connection_dropped_mid_publish_is_a_clear_error_and_a_retry_succeeds(ta
     with db.connection(target) as conn:
         assert table_state(conn, ["players", "teams", "match_scores", *PROTECTED_TABLES]) == before
         result = publish_league(conn, "NSTF", "drop-1")  # the staged rows survived: the retry publishes them
-    assert result["match_scores_inserted"] > 0
+    assert result.tables["match_scores"].inserted > 0
     record_reliability(
         faults_injected=1,
         detail={

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import psycopg
 
-DEFAULT_KEEP = 30
+from rally_assets.core.policy import SNAPSHOT_KEEP
 
 # A fingerprint of every column of a player_availability row.
 AVAILABILITY_FINGERPRINT = "md5(a::text)"
@@ -18,7 +18,7 @@ AVAILABILITY_FINGERPRINT = "md5(a::text)"
 BY_IMPORT = "(coalesce(a.xmin::text::bigint = %(xid)s, false) OR a.updated_at IS NOT DISTINCT FROM s.updated_at)"
 
 
-def take_snapshot(conn: psycopg.Connection, run_id: str, league: str, keep: int = DEFAULT_KEEP) -> dict:
+def take_snapshot(conn: psycopg.Connection, run_id: str, league: str, keep: int = SNAPSHOT_KEEP) -> dict:
     """Snapshot associations, league contexts (with the league's string id), user_contexts and
     availability fingerprints for this run; prune the league's older snapshots beyond `keep`."""
     with conn.transaction():

@@ -1,53 +1,50 @@
-"""Judging a staged league before it is published: parse quality and the churn breaker.
-
-Both read the staging tables and the live ones; neither writes anything.
-"""
+"""The verdicts on an import: is the staged league fit to publish (quality, churn breaker), and
+did the publish keep what users own (availability untouched, associations preserved, no orphan
+references). Each returns a Verdict: passed, the operator's one-line reason, and the measures it
+judged. The Dagster checks, the bench and the CLI call these; none writes anything."""
 
 from __future__ import annotations
 
 import psycopg
 
+from rally_assets.core import import_runs
 from rally_assets.core.constants import STAGING_SCHEMA
+from rally_assets.core.file_types import FILE_TYPES
+from rally_assets.core.policy import ID_SCHEME_CHANGE_PCT, MIN_ROWS_FOR_RATE, ImportLimits, pct
+from rally_assets.core.protection.snapshots import associations_missing, availability_changes, latest_snapshot
+from rally_assets.core.users.health import orphan_references
+from rally_assets.core.verdict import Verdict
 
 S = STAGING_SCHEMA
-MIN_ROWS_FOR_RATE = 50  # a 10-row junk file (CNSWPL's FALLBACK player_history) says nothing about a scrape
+
+
+# --- before the publish -----------------------------------------------------------------------
+
+STAGED_DUPLICATES = {
+    "players (id, club, series)": f"""SELECT count(*) FROM (SELECT 1 FROM {S}.stg_players WHERE run_id = %(run)s
+        GROUP BY tenniscores_player_id, lower(club), series HAVING count(*) > 1) d""",
+    "teams (team key)": f"""SELECT count(*) FROM (SELECT 1 FROM {S}.stg_teams WHERE run_id = %(run)s
+        GROUP BY rally_team_key(team_name) HAVING count(*) > 1) d""",
+    "matches (match id)": f"""SELECT count(*) FROM (SELECT 1 FROM {S}.stg_matches WHERE run_id = %(run)s
+        AND tenniscores_match_id IS NOT NULL GROUP BY tenniscores_match_id HAVING count(*) > 1) d""",
+}
 
 
 def staged_quality(conn: psycopg.Connection, league: str, run_id: str, max_rejected_pct: float) -> dict:
     """Rejection rate per file (files of at least MIN_ROWS_FOR_RATE rows) and natural-key uniqueness."""
-    report = conn.execute(
-        "SELECT report->'files' FROM etl_import_runs WHERE run_id = %s AND league = %s ORDER BY id DESC LIMIT 1",
-        (run_id, league),
-    ).fetchone()
-    files = (report[0] if report else None) or {}
+    files = import_runs.file_reports(conn, run_id, league)
+    reports = [files[t.file] for t in FILE_TYPES if t.file in files]
     rates = {
-        name: round(100.0 * f["rejected_total"] / f["rows_read"], 2)
-        for name, f in files.items()
+        f["file"]: pct(f["rejected_total"], f["rows_read"])
+        for f in reports
         if f.get("present") and f["rows_read"] >= MIN_ROWS_FOR_RATE
     }
-    too_many = {name: pct for name, pct in rates.items() if pct > max_rejected_pct}
+    too_many = {name: rate for name, rate in rates.items() if rate > max_rejected_pct}
     p = {"run": run_id}
-    duplicates = {
-        "players (id, club, series)": conn.execute(
-            f"""SELECT count(*) FROM (SELECT 1 FROM {S}.stg_players WHERE run_id = %(run)s
-                GROUP BY tenniscores_player_id, lower(club), series HAVING count(*) > 1) d""",
-            p,
-        ).fetchone()[0],
-        "teams (team key)": conn.execute(
-            f"""SELECT count(*) FROM (SELECT 1 FROM {S}.stg_teams WHERE run_id = %(run)s
-                GROUP BY rally_team_key(team_name) HAVING count(*) > 1) d""",
-            p,
-        ).fetchone()[0],
-        "matches (match id)": conn.execute(
-            f"""SELECT count(*) FROM (SELECT 1 FROM {S}.stg_matches WHERE run_id = %(run)s
-                AND tenniscores_match_id IS NOT NULL GROUP BY tenniscores_match_id HAVING count(*) > 1) d""",
-            p,
-        ).fetchone()[0],
-    }
+    duplicates = {name: conn.execute(sql, p).fetchone()[0] for name, sql in STAGED_DUPLICATES.items()}
     staged = conn.execute(f"SELECT count(*) FROM {S}.stg_players WHERE run_id = %(run)s", p).fetchone()[0]
-    passed = bool(files) and not too_many and not any(duplicates.values()) and staged > 0
     return {
-        "passed": passed,
+        "passed": bool(files) and not too_many and not any(duplicates.values()) and staged > 0,
         "rejected_pct_by_file": rates,
         "files_over_limit": too_many,
         "max_rejected_pct": max_rejected_pct,
@@ -56,33 +53,46 @@ def staged_quality(conn: psycopg.Connection, league: str, run_id: str, max_rejec
     }
 
 
+def quality_verdict(conn: psycopg.Connection, league: str, run_id: str, limits: ImportLimits) -> Verdict:
+    report = staged_quality(conn, league, run_id, limits.max_rejected_pct)
+    passed = report.pop("passed")
+    why = (
+        "staged data is usable"
+        if passed
+        else f"files over {limits.max_rejected_pct}% rejected: {report['files_over_limit']}; "
+        f"duplicate natural keys: { {k: v for k, v in report['duplicate_natural_keys'].items() if v} }"
+    )
+    return Verdict(passed, why, report)
+
+
+CHURN = f"""
+WITH live AS (
+    SELECT p.tenniscores_player_id, lower(c.name) AS club, s.name AS series,
+           EXISTS (SELECT 1 FROM user_player_associations a
+                   WHERE a.tenniscores_player_id = p.tenniscores_player_id) AS linked
+    FROM players p JOIN leagues l ON l.id = p.league_id AND l.league_id = %(league)s
+    JOIN clubs c ON c.id = p.club_id JOIN series s ON s.id = p.series_id
+    WHERE p.is_active),
+staged AS (
+    SELECT DISTINCT tenniscores_player_id, lower(club) AS club, series
+    FROM {S}.stg_players WHERE run_id = %(run)s),
+staged_ids AS (SELECT DISTINCT tenniscores_player_id FROM staged),
+gone AS (
+    SELECT live.* FROM live WHERE NOT EXISTS (
+        SELECT 1 FROM staged s WHERE (s.tenniscores_player_id, s.club, s.series)
+                                   = (live.tenniscores_player_id, live.club, live.series)))
+SELECT (SELECT count(*) FROM live), (SELECT count(*) FROM live WHERE linked),
+       (SELECT count(*) FROM gone), (SELECT count(*) FROM gone WHERE linked),
+       (SELECT count(DISTINCT tenniscores_player_id) FROM live),
+       (SELECT count(DISTINCT l.tenniscores_player_id) FROM live l
+        WHERE NOT EXISTS (SELECT 1 FROM staged_ids s WHERE s.tenniscores_player_id = l.tenniscores_player_id))
+"""
+
+
 def churn(conn: psycopg.Connection, league: str, run_id: str) -> dict:
     """What the publish would deactivate: live active players of the league whose natural key is not staged."""
-    row = conn.execute(
-        f"""WITH live AS (
-                SELECT p.tenniscores_player_id, lower(c.name) AS club, s.name AS series,
-                       EXISTS (SELECT 1 FROM user_player_associations a
-                               WHERE a.tenniscores_player_id = p.tenniscores_player_id) AS linked
-                FROM players p JOIN leagues l ON l.id = p.league_id AND l.league_id = %(league)s
-                JOIN clubs c ON c.id = p.club_id JOIN series s ON s.id = p.series_id
-                WHERE p.is_active),
-            staged AS (
-                SELECT DISTINCT tenniscores_player_id, lower(club) AS club, series
-                FROM {S}.stg_players WHERE run_id = %(run)s),
-            staged_ids AS (SELECT DISTINCT tenniscores_player_id FROM staged),
-            gone AS (
-                SELECT live.* FROM live WHERE NOT EXISTS (
-                    SELECT 1 FROM staged s WHERE (s.tenniscores_player_id, s.club, s.series)
-                                               = (live.tenniscores_player_id, live.club, live.series)))
-        SELECT (SELECT count(*) FROM live), (SELECT count(*) FROM live WHERE linked),
-               (SELECT count(*) FROM gone), (SELECT count(*) FROM gone WHERE linked),
-               (SELECT count(DISTINCT tenniscores_player_id) FROM live),
-               (SELECT count(DISTINCT l.tenniscores_player_id) FROM live l
-                WHERE NOT EXISTS (SELECT 1 FROM staged_ids s WHERE s.tenniscores_player_id = l.tenniscores_player_id))""",
-        {"league": league, "run": run_id},
-    ).fetchone()
+    row = conn.execute(CHURN, {"league": league, "run": run_id}).fetchone()
     active, linked, gone, gone_linked, ids, ids_gone = row
-    pct = lambda part, whole: 0.0 if whole == 0 else round(100.0 * part / whole, 2)  # noqa: E731
     return {
         "active_players": active,
         "linked_players": linked,
@@ -92,3 +102,81 @@ def churn(conn: psycopg.Connection, league: str, run_id: str) -> dict:
         "deactivated_linked_pct": pct(gone_linked, linked),
         "player_ids_replaced_pct": pct(ids_gone, ids),
     }
+
+
+def churn_tripped(report: dict, limits: ImportLimits) -> bool:
+    """The breaker trips when either share of players the publish would deactivate is over its limit."""
+    return (
+        report["deactivated_pct"] > limits.max_deactivated_pct
+        or report["deactivated_linked_pct"] > limits.max_deactivated_linked_pct
+    )
+
+
+def churn_verdict(report: dict, limits: ImportLimits) -> Verdict:
+    """The churn breaker's verdict on a churn report: tripped over either limit; passed when not
+    tripped or when the operator overrides it."""
+    tripped = churn_tripped(report, limits)
+    measures = {
+        **report,
+        "override": limits.allow_churn,
+        "max_deactivated_pct": limits.max_deactivated_pct,
+        "max_deactivated_linked_pct": limits.max_deactivated_linked_pct,
+    }
+    if not tripped:
+        return Verdict(True, "churn within limits", measures)
+    why = (
+        f"{report['deactivated_pct']}% of active players (limit {limits.max_deactivated_pct}%) and "
+        f"{report['deactivated_linked_pct']}% of user-linked players (limit {limits.max_deactivated_linked_pct}%) "
+        f"would be deactivated; {report['player_ids_replaced_pct']}% of player ids are gone from the import"
+        + (" (an id-scheme change?)" if report["player_ids_replaced_pct"] >= ID_SCHEME_CHANGE_PCT else "")
+        + (
+            "; published anyway by operator override (allow_churn), user links carried across"
+            if limits.allow_churn
+            else "; rerun with allow_churn (rally import --allow-churn) to publish anyway"
+        )
+    )
+    return Verdict(limits.allow_churn, why, measures)
+
+
+def churn_breaker(conn: psycopg.Connection, league: str, run_id: str, limits: ImportLimits) -> Verdict:
+    return churn_verdict(churn(conn, league, run_id), limits)
+
+
+# --- after the publish ------------------------------------------------------------------------
+
+NO_SNAPSHOT = Verdict(False, "no user-data snapshot was taken in this run")
+
+
+def availability_verdict(conn: psycopg.Connection, league: str, run_id: str) -> Verdict:
+    """No availability row that existed before the publish is gone or was changed by it."""
+    snapshot_id = latest_snapshot(conn, run_id, league)
+    if snapshot_id is None:
+        return NO_SNAPSHOT
+    report = availability_changes(conn, snapshot_id, import_xid=import_runs.publish_xid(conn, run_id, league))
+    passed = report["lost"] == 0 and report["changed_by_import"] == 0
+    why = (
+        "availability untouched"
+        if passed
+        else f"{report['lost']} availability row(s) lost and {report['changed_by_import']} changed without the app"
+    )
+    return Verdict(passed, why, {**report, "snapshot_id": snapshot_id})
+
+
+def associations_verdict(conn: psycopg.Connection, league: str, run_id: str) -> Verdict:
+    """Every association in the run's snapshot is still there."""
+    snapshot_id = latest_snapshot(conn, run_id, league)
+    if snapshot_id is None:
+        return NO_SNAPSHOT
+    report = associations_missing(conn, snapshot_id)
+    passed = report["missing"] == 0
+    why = "every association preserved" if passed else f"{report['missing']} association(s) disappeared"
+    return Verdict(passed, why, {**report, "snapshot_id": snapshot_id})
+
+
+def orphans_verdict(conn: psycopg.Connection) -> Verdict:
+    """No user-owned row points at a league, team, series or player that does not exist (global:
+    any league's publish may orphan a reference)."""
+    orphans = orphan_references(conn)
+    dangling = {k: v for k, v in orphans.items() if v}
+    why = "no orphan references" if not dangling else f"dangling references: {dangling}"
+    return Verdict(not dangling, why, {**orphans, "total": sum(orphans.values())})

@@ -14,48 +14,53 @@ from __future__ import annotations
 
 import psycopg
 
+from rally_assets.core.policy import health_band
 from rally_assets.core.protection.guard import context_repair, guarded_execute
+from rally_assets.core.sql import load_sql
 
 # Per (user, league) the evidence for the rule, over users in the temp table scope_users(user_id).
-_CANDIDATES = """
-WITH linked AS (
-    SELECT DISTINCT a.user_id, p.league_id, p.tenniscores_player_id, p.team_id
-    FROM scope_users s
-    JOIN user_player_associations a ON a.user_id = s.user_id
-    JOIN players p ON p.tenniscores_player_id = a.tenniscores_player_id AND p.is_active
-),
-ids AS (SELECT DISTINCT user_id, league_id, tenniscores_player_id FROM linked),
-played AS (
-    SELECT ms.league_id, slot.pid, count(*) AS matches, max(ms.match_date) AS last_match
-    FROM match_scores ms
-    CROSS JOIN LATERAL unnest(ARRAY[ms.home_player_1_id, ms.home_player_2_id,
-                                    ms.away_player_1_id, ms.away_player_2_id]) AS slot(pid)
-    WHERE slot.pid IN (SELECT tenniscores_player_id FROM ids)
-    GROUP BY ms.league_id, slot.pid
-),
-team_evidence AS (
-    SELECT user_id, league_id, bool_or(team_id IS NOT NULL) AS has_team, min(team_id) AS team_id
-    FROM linked GROUP BY user_id, league_id
-),
-per_league AS (
-    SELECT i.user_id, i.league_id,
-           coalesce(sum(pl.matches), 0) AS matches, max(pl.last_match) AS last_match,
-           bool_or(t.has_team) AS has_team, min(t.team_id) AS team_id
-    FROM ids i
-    JOIN team_evidence t ON t.user_id = i.user_id AND t.league_id = i.league_id
-    LEFT JOIN played pl ON pl.league_id = i.league_id AND pl.pid = i.tenniscores_player_id
-    GROUP BY i.user_id, i.league_id
-)
+CONTEXT_EVIDENCE = load_sql(__name__, "context_evidence.sql")
+
+# A valid league context (rally-domain.md §6.1), of the user `u`: the league of one of the user's
+# active associated players. NULL and a deleted league are not valid either.
+VALID_CONTEXT = """EXISTS (
+    SELECT 1 FROM user_player_associations a JOIN players p
+      ON p.tenniscores_player_id = a.tenniscores_player_id AND p.is_active
+    WHERE a.user_id = u.id AND p.league_id = u.league_context)"""
+
+CONTEXT_HEALTH = f"""
+WITH linked AS (SELECT DISTINCT user_id FROM user_player_associations)
+SELECT count(*), count(*) FILTER (WHERE u.league_context IS NULL), count(*) FILTER (WHERE {VALID_CONTEXT})
+FROM users u JOIN linked l ON l.user_id = u.id
 """
 
 BEST_LEAGUE = (
-    _CANDIDATES
+    CONTEXT_EVIDENCE
     + """
 SELECT DISTINCT ON (user_id) user_id, league_id, team_id, has_team, matches, last_match
 FROM per_league
 ORDER BY user_id, has_team DESC, matches DESC, last_match DESC NULLS LAST, league_id
 """
 )
+
+
+# The users in scope whose context is not valid, with the league the rule gives them.
+CONTEXT_FIXES = f"""
+WITH best AS ({BEST_LEAGUE})
+SELECT u.id, u.email, u.league_context, cur.league_id AS current_league, b.league_id AS new_context,
+       nl.league_id AS new_league, b.has_team, b.matches, b.team_id,
+       CASE WHEN u.league_context IS NULL THEN 'NULL'
+            WHEN cur.id IS NULL THEN 'BROKEN'
+            ELSE 'NOT_MEMBER' END AS reason,
+       uc.user_id IS NOT NULL AS has_user_context, uc.active_league_id, uc.active_team_id
+FROM users u
+JOIN best b ON b.user_id = u.id
+JOIN leagues nl ON nl.id = b.league_id
+LEFT JOIN leagues cur ON cur.id = u.league_context
+LEFT JOIN user_contexts uc ON uc.user_id = u.id
+WHERE NOT {VALID_CONTEXT}
+ORDER BY u.id
+"""
 
 
 def _scope(
@@ -84,25 +89,7 @@ def plan_context_fixes(
 ) -> list[dict]:
     """What fix_league_contexts would change, as rows (nothing is written except a temp table)."""
     _scope(conn, user_id=user_id, league_id=league_id, user_ids=user_ids)
-    rows = conn.execute(
-        f"""WITH best AS ({BEST_LEAGUE})
-        SELECT u.id, u.email, u.league_context, cur.league_id AS current_league, b.league_id AS new_context,
-               nl.league_id AS new_league, b.has_team, b.matches, b.team_id,
-               CASE WHEN u.league_context IS NULL THEN 'NULL'
-                    WHEN cur.id IS NULL THEN 'BROKEN'
-                    ELSE 'NOT_MEMBER' END AS reason,
-               uc.user_id IS NOT NULL AS has_user_context, uc.active_league_id, uc.active_team_id
-        FROM users u
-        JOIN best b ON b.user_id = u.id
-        JOIN leagues nl ON nl.id = b.league_id
-        LEFT JOIN leagues cur ON cur.id = u.league_context
-        LEFT JOIN user_contexts uc ON uc.user_id = u.id
-        WHERE u.league_context IS NULL OR cur.id IS NULL OR NOT EXISTS (
-            SELECT 1 FROM user_player_associations a JOIN players p
-              ON p.tenniscores_player_id = a.tenniscores_player_id AND p.is_active
-            WHERE a.user_id = u.id AND p.league_id = u.league_context)
-        ORDER BY u.id""",
-    ).fetchall()
+    rows = conn.execute(CONTEXT_FIXES).fetchall()
     keys = (
         "user_id",
         "email",
@@ -187,30 +174,9 @@ def fix_league_contexts(
     return changes
 
 
-def band(score: float) -> str:
-    """The bands of docs/ETL_ASSOCIATION_PROTECTION.md (rally-domain.md §6.1)."""
-    if score >= 100:
-        return "all valid"
-    if score >= 90:
-        return "excellent"
-    if score >= 80:
-        return "good"
-    if score >= 70:
-        return "warning"
-    return "critical"
-
-
 def league_context_health(conn: psycopg.Connection) -> dict:
     """Users with at least one association: valid / NULL / broken, score and band."""
-    total, nulls, valid = conn.execute(
-        """WITH linked AS (SELECT DISTINCT user_id FROM user_player_associations)
-        SELECT count(*), count(*) FILTER (WHERE u.league_context IS NULL),
-               count(*) FILTER (WHERE EXISTS (
-                   SELECT 1 FROM user_player_associations a JOIN players p
-                     ON p.tenniscores_player_id = a.tenniscores_player_id AND p.is_active
-                   WHERE a.user_id = u.id AND p.league_id = u.league_context))
-        FROM users u JOIN linked l ON l.user_id = u.id"""
-    ).fetchone()
+    total, nulls, valid = conn.execute(CONTEXT_HEALTH).fetchone()
     score = 100.0 if total == 0 else round(valid * 100.0 / total, 2)
     return {
         "total": total,
@@ -218,5 +184,5 @@ def league_context_health(conn: psycopg.Connection) -> dict:
         "null": nulls,
         "broken": total - nulls - valid,
         "score": score,
-        "band": band(score),
+        "band": health_band(score),
     }

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import psycopg
 
-AVAILABILITY_MIN_PCT = 90.0
-CONTEXT_MIN_PCT = 95.0
-
-
-def meets(part: int, whole: int, minimum_pct: float) -> bool:
-    """part/whole >= minimum_pct, on the exact counts (the displayed percentage is rounded)."""
-    return whole == 0 or part * 100 >= minimum_pct * whole
+from rally_assets.core.policy import AVAILABILITY_MIN_PCT, CONTEXT_MIN_PCT, meets
+from rally_assets.core.sql import load_sql
+from rally_assets.core.users.contexts import league_context_health
+from rally_assets.core.verdict import Verdict
 
 
 def availability_user_id_coverage(conn: psycopg.Connection) -> dict:
@@ -47,25 +44,7 @@ def orphan_references(conn: psycopg.Connection) -> dict[str, int]:
     return {name: conn.execute(sql).fetchone()[0] for name, sql in ORPHAN_QUERIES.items()}
 
 
-RELINK_PLAN = """
-WITH owners AS (
-    SELECT a.id, a.player_name, a.match_date, a.updated_at, min(x.user_id) AS user_id
-    FROM player_availability a
-    JOIN players p ON p.id = a.player_id
-    JOIN user_player_associations x ON x.tenniscores_player_id = p.tenniscores_player_id
-    WHERE a.user_id IS NULL
-    GROUP BY a.id, a.player_name, a.match_date, a.updated_at
-    HAVING count(DISTINCT x.user_id) = 1
-),
-one_per_date AS (  -- the app allows one row per (user, date): the newest gets the user, never a second
-    SELECT *, row_number() OVER (PARTITION BY user_id, match_date ORDER BY updated_at DESC NULLS LAST, id DESC) AS n
-    FROM owners o
-    WHERE NOT EXISTS (SELECT 1 FROM player_availability b WHERE b.user_id = o.user_id AND b.match_date = o.match_date)
-)
-SELECT id, player_name, match_date, user_id FROM one_per_date
-WHERE n = 1 AND (%(user)s::integer IS NULL OR user_id = %(user)s)
-ORDER BY id
-"""
+RELINK_PLAN = load_sql(__name__, "relink_plan.sql")
 
 
 def relink_availability(
@@ -95,3 +74,21 @@ def relink_availability(
             params,
         )
     return plan
+
+
+def league_context_verdict(conn: psycopg.Connection) -> Verdict:
+    """At least CONTEXT_MIN_PCT of the users with associations have a valid league context."""
+    health = league_context_health(conn)
+    passed = meets(health["valid"], health["total"], CONTEXT_MIN_PCT)
+    why = (
+        f"league-context health {health['score']}% ({health['band']}): {health['valid']} valid, "
+        f"{health['null']} NULL, {health['broken']} broken of {health['total']}"
+    )
+    return Verdict(passed, why, health)
+
+
+def availability_user_id_verdict(conn: psycopg.Connection) -> Verdict:
+    """At least AVAILABILITY_MIN_PCT of the availability rows carry a user_id."""
+    coverage = availability_user_id_coverage(conn)
+    passed = meets(coverage["with_user_id"], coverage["total"], AVAILABILITY_MIN_PCT)
+    return Verdict(passed, f"{coverage['pct']}% of {coverage['total']} availability rows carry a user_id", coverage)

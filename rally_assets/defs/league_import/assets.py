@@ -8,11 +8,12 @@ import dagster as dg
 from pydantic import Field
 
 from rally_assets.core.errors import InputError
+from rally_assets.core.import_runs import record_failed
 from rally_assets.core.parsing.league import ParsedLeague, parse_league
 from rally_assets.core.protection.snapshots import take_snapshot
-from rally_assets.core.publish import mark_failed, publish_league
+from rally_assets.core.publish.league import publish_league
 from rally_assets.core.staging import stage_league
-from rally_assets.defs.metadata import markdown_table
+from rally_assets.defs.metadata import publish_metadata
 from rally_assets.defs.partitions import league_partitions
 from rally_assets.defs.resources import ImportPolicy, LandingZone, RallyDatabase
 
@@ -78,17 +79,10 @@ def published_league(
     league = context.partition_key
     try:
         with database.connect() as conn:
-            result = publish_league(conn, league, context.run_id, carry_user_links=import_policy.allow_churn)
+            report = publish_league(conn, league, context.run_id, carry_user_links=import_policy.allow_churn)
     except Exception as exc:
         # On a fresh connection: the failed one may be gone. Best effort; the run's failure is what counts.
         with contextlib.suppress(Exception), database.connect() as conn:
-            mark_failed(conn, league, context.run_id, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            record_failed(conn, context.run_id, league, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         raise
-    sample = result.pop("diff_sample", [])
-    metadata = {k: v for k, v in result.items() if isinstance(v, (int, float, str))}
-    metadata["players_upserted"] = result["players_added"] + result["players_changed"]
-    metadata["diff_sample"] = dg.MetadataValue.md(markdown_table(sample))
-    for key in ("contexts_fixed_by_reason", "links_unmatched_list"):
-        if key in result:
-            metadata[key] = dg.MetadataValue.json(result[key])
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(metadata=publish_metadata(report))

@@ -1,0 +1,109 @@
+"""The fact tables, replaced per league as a row diff keyed by `etl_row_hash` (a hash of the
+resolved row plus its occurrence number): rows that disappeared are deleted, new ones inserted,
+the rest left alone. App-created schedule rows (practice times) have no hash and are never
+considered. A fact table is replaced only from a file that was there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+from rally_assets.core.constants import SERIES_STATS_COUNTS
+from rally_assets.core.publish.report import TableChanges
+from rally_assets.core.publish.steps import S, count, temp_table
+
+
+def _team(alias: str, column: str) -> str:
+    return f"LEFT JOIN pub_team_ids {alias} ON {alias}.name = {column}"
+
+
+@dataclass(frozen=True)
+class FactSource:
+    """How a fact table's rows come from its staged table: the FROM clause (alias m) and the
+    expression of each column (league_id is implied)."""
+
+    source: str
+    columns: dict[str, str]
+
+
+FACTS: dict[str, FactSource] = {
+    "match_scores": FactSource(
+        f"{S}.stg_matches m {_team('ht', 'm.home_team')} {_team('at', 'm.away_team')}",
+        {
+            "match_date": "m.match_date",
+            "home_team": "m.home_team",
+            "away_team": "m.away_team",
+            "home_team_id": "ht.team_id",
+            "away_team_id": "at.team_id",
+            "home_player_1_id": "m.home_player_1_id",
+            "home_player_2_id": "m.home_player_2_id",
+            "away_player_1_id": "m.away_player_1_id",
+            "away_player_2_id": "m.away_player_2_id",
+            "scores": "m.scores",
+            "winner": "m.winner",
+            "tenniscores_match_id": "m.tenniscores_match_id",
+        },
+    ),
+    "schedule": FactSource(
+        f"{S}.stg_schedule m {_team('ht', 'm.home_team')} {_team('at', 'm.away_team')}",
+        {
+            "match_date": "m.match_date",
+            "match_time": "m.match_time",
+            "home_team": "m.home_team",
+            "away_team": "m.away_team",
+            "home_team_id": "ht.team_id",
+            "away_team_id": "at.team_id",
+            "location": "m.location",
+        },
+    ),
+    "series_stats": FactSource(
+        f"{S}.stg_series_stats m {_team('t', 'm.team')} "
+        "LEFT JOIN series se ON se.league_id = %(lid)s AND se.name = m.series",
+        {
+            "series": "m.series",
+            "team": "m.team",
+            "team_id": "t.team_id",
+            "series_id": "se.id",
+            "points": "m.points",
+            **{c: f"m.{c}" for c in SERIES_STATS_COUNTS},
+        },
+    ),
+    # A history entry belongs to the player's row in the league (the active one, then the oldest).
+    "player_history": FactSource(
+        f"""{S}.stg_player_history m LEFT JOIN (
+              SELECT DISTINCT ON (tenniscores_player_id) tenniscores_player_id, id FROM players
+              WHERE league_id = %(lid)s ORDER BY tenniscores_player_id, is_active DESC, id) pl
+            ON pl.tenniscores_player_id = m.tenniscores_player_id""",
+        {"player_id": "pl.id", "series": "m.series", "date": "m.date", "end_pti": "m.end_pti"},
+    ),
+}
+
+
+def _hashed_rows(fact: FactSource) -> str:
+    """The staged rows of the run, resolved, each with its etl_row_hash."""
+    exprs = ", ".join(f"{e} AS {c}" for c, e in fact.columns.items())
+    row = "ROW(" + ", ".join(fact.columns.values()) + ")::text"
+    return f"""SELECT {exprs},
+           md5({row}) || '-' || row_number() OVER (PARTITION BY md5({row}) ORDER BY m.row_number) AS etl_row_hash
+    FROM {fact.source} WHERE m.run_id = %(run)s"""
+
+
+def _delete_gone(table: str) -> str:
+    return f"""DELETE FROM {table} t WHERE t.league_id = %(lid)s AND t.etl_row_hash IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM pub_{table} n WHERE n.etl_row_hash = t.etl_row_hash) RETURNING t.id"""
+
+
+def _insert_new(table: str, columns: str) -> str:
+    return f"""INSERT INTO {table} (league_id, {columns}, etl_row_hash)
+    SELECT %(lid)s, {columns}, etl_row_hash FROM pub_{table} n
+    WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.league_id = %(lid)s AND t.etl_row_hash = n.etl_row_hash)
+    RETURNING id"""
+
+
+def replace_facts(conn: psycopg.Connection, table: str, p: dict) -> TableChanges:
+    fact = FACTS[table]
+    temp_table(conn, f"pub_{table}", _hashed_rows(fact), p)
+    deleted = count(conn, _delete_gone(table), p)
+    inserted = count(conn, _insert_new(table, ", ".join(fact.columns)), p)
+    return TableChanges(inserted=inserted, deleted=deleted)

@@ -1,0 +1,130 @@
+"""Publish one league's staged rows in ONE transaction, and say what changed (a PublishReport)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import psycopg
+
+from rally_assets.core import import_runs, policy
+from rally_assets.core.errors import DatabaseUnavailable, RallyError
+from rally_assets.core.file_types import FACT_TABLES, FILE_TYPES
+from rally_assets.core.protection.guard import arm_database_guard
+from rally_assets.core.publish.facts import replace_facts
+from rally_assets.core.publish.players import upsert_players
+from rally_assets.core.publish.reference import upsert_clubs_and_series, upsert_league, upsert_teams
+from rally_assets.core.publish.report import LinkCarry, PublishReport, TableChanges
+from rally_assets.core.publish.steps import S
+from rally_assets.core.staging import clear_run
+from rally_assets.core.users.contexts import fix_league_contexts
+from rally_assets.core.users.discovery import carry_links
+from rally_assets.tooling.faults import checkpoint
+
+StepHook = Callable[[str], None]
+
+FACT_FILE_TYPES = tuple(t for t in FILE_TYPES if t.fact_table)
+PUBLISH_STEPS = ("league", "clubs_series", "teams", "players", *FACT_TABLES, "carry_links", "league_contexts", "record")
+
+
+def publish_league(
+    conn: psycopg.Connection,
+    league: str,
+    run_id: str,
+    *,
+    on_step: StepHook | None = None,
+    carry_user_links: bool = False,
+) -> PublishReport:
+    """Publish the rows staged by `run_id` for `league`; return what changed.
+
+    Inside the same transaction, after the data: with `carry_user_links` (the operator's override
+    of an id-scheme change) users stranded on deactivated players are linked to the matching new
+    ones; then the league contexts of the league's users are repaired by the one rule.
+    `on_step(name)` is called before each step (timings, and fault injection in tests).
+    """
+
+    def hook(step: str) -> None:
+        checkpoint(f"publish:{step}")
+        if on_step:
+            on_step(step)
+
+    p: dict = {"league": league, "run": run_id}
+    staged = conn.execute(
+        f"SELECT count(*) FROM {S}.stg_players WHERE run_id = %(run)s AND league = %(league)s", p
+    ).fetchone()[0]
+    if staged == 0:
+        raise RallyError(f"nothing is staged for league {league} in run {run_id}: stage it before publishing")
+    present = import_runs.files_present(conn, run_id, league)
+    report = PublishReport(league=league, run_id=run_id)
+    try:
+        with conn.transaction():
+            _publish(conn, p, present, report, hook, carry_user_links)
+    except psycopg.OperationalError as exc:
+        reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
+        raise DatabaseUnavailable(
+            f"lost the database connection while publishing {league} ({reason}); nothing was committed, run the import again"
+        ) from exc
+    checkpoint("publish:after_commit")
+    clear_run(conn, run_id)
+    return report
+
+
+def _prepare(conn: psycopg.Connection, p: dict, report: PublishReport) -> None:
+    arm_database_guard(conn)
+    # Every statement of the data steps is a bulk set operation; row estimates for rows written
+    # earlier in this same transaction are stale, and a nested loop over them costs seconds.
+    conn.execute("SET LOCAL enable_nestloop = off")
+    # With nested loops off the cost estimates grow past jit_above_cost, and compiling each
+    # statement costs more than running it (a second per statement on import_2).
+    conn.execute("SET LOCAL jit = off")
+    # One publish per league at a time; a second one waits here for the first to commit.
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('rally_publish'), hashtext(%(league)s))", p)
+    # The publish's transaction id: a user row it wrote carries it as xmin, however it was stamped.
+    report.xid = conn.execute("SELECT txid_current() % 4294967296").fetchone()[0]
+
+
+def _publish_data(conn: psycopg.Connection, p: dict, present: set[str], report: PublishReport, hook) -> None:
+    tables = report.tables
+    hook("league")
+    p["lid"], tables["leagues"] = upsert_league(conn, p)
+    hook("clubs_series")
+    tables["clubs"], tables["series"] = upsert_clubs_and_series(conn, p)
+    hook("teams")
+    tables["teams"] = upsert_teams(conn, p)
+    hook("players")
+    tables["players"], report.players_moved_team, report.diff_sample = upsert_players(conn, p)
+    # A fact table is replaced only from a file that was there: a scrape that produced no
+    # match_history.json says nothing about the matches, so the published ones stay.
+    for file_type in FACT_FILE_TYPES:
+        table = file_type.fact_table
+        hook(table)
+        if file_type.file in present or not file_type.absent_keeps_rows:
+            tables[table] = replace_facts(conn, table, p)
+        else:
+            tables[table] = TableChanges(kept=f"{file_type.file} absent: published rows kept")
+
+
+def _publish_user_side(conn: psycopg.Connection, p: dict, report: PublishReport, hook, carry_user_links: bool) -> None:
+    # The user-side steps look up few rows through indexes, where nested loops are the right plan.
+    conn.execute("SET LOCAL enable_nestloop = on")
+    source = f"run:{p['run']}"
+    hook("carry_links")
+    if carry_user_links:
+        carried = carry_links(conn, p["lid"], source=source)
+        report.links = LinkCarry(
+            **{k: carried[k] for k in ("links_carried", "links_unmatched", "users_stranded", "users_carried")},
+            unmatched=carried["unmatched"][: policy.CARRIED_UNMATCHED_LISTED],
+        )
+    hook("league_contexts")
+    fixes = fix_league_contexts(conn, league_id=p["lid"], source=source)
+    report.contexts_fixed_by_reason = dict(Counter(f["reason"] for f in fixes))
+
+
+def _publish(
+    conn: psycopg.Connection, p: dict, present: set[str], report: PublishReport, hook, carry_user_links
+) -> None:
+    _prepare(conn, p, report)
+    _publish_data(conn, p, present, report, hook)
+    _publish_user_side(conn, p, report, hook, carry_user_links)
+    hook("record")
+    import_runs.record_published(conn, p["run"], p["league"], report.as_json())

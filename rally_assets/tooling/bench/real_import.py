@@ -1,0 +1,182 @@
+"""`import_landing`: every league of a landing through what the Dagster jobs run, timed stage by stage."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+from rally_assets.core.file_types import STAGED_FRAMES  # the staged tables the baselines count and copy
+from rally_assets.tooling.bench.baselines import _Baselines
+from rally_assets.tooling.bench.common import STAGES, _now, _rss_mb
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from rally_assets.core.policy import ImportLimits
+
+
+def _domain() -> SimpleNamespace:
+    """What the jobs run, imported when an import starts (not when the bench is imported)."""
+    from rally_assets.core import db, pipeline, policy
+    from rally_assets.core.parsing.reading import find_leagues, league_code
+    from rally_assets.core.protection.verdicts import churn_tripped
+
+    return SimpleNamespace(
+        db=db,
+        pipeline=pipeline,
+        policy=policy,
+        find_leagues=find_leagues,
+        league_code=league_code,
+        churn_tripped=churn_tripped,
+    )
+
+
+@dataclass
+class _Run:
+    """One import_landing call: what it runs with, and what it adds up over the leagues."""
+
+    d: SimpleNamespace
+    limits: ImportLimits
+    label: str
+    landing: Path
+    floor: bool
+    baselines: _Baselines | None
+    conn: psycopg.Connection | None = None  # set once the import's connection is open
+    stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    steps: dict[str, float] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGED_FRAMES.values(), 0))
+    blocked: list[str] = field(default_factory=list)
+    tripped: list[str] = field(default_factory=list)
+    rss_after: list[float] = field(default_factory=list)
+    last_span: dict[str, tuple[float, float]] = field(default_factory=dict)  # stage -> its last (start, end)
+    leagues: int = 0
+    staged_runs: list[tuple[Path, Path, str]] = field(default_factory=list)
+
+
+def import_landing(
+    url: str,
+    landing: Path,
+    label: str,
+    *,
+    allow_churn: bool = False,
+    floor: bool = True,
+    rowwise: bool = True,
+    post_import: bool = True,
+    statement_timeout_s: float | None = None,
+) -> dict:
+    """Every league of `landing` through what the Dagster jobs run, timed stage by stage.
+
+    Per league (import_league_job): parse, stage, the two blocking pre-publish checks, snapshot,
+    publish (with its steps), the three post-publish checks. Then once (post_import_job): league
+    contexts and discovery ("discovery"), the user-data health asset and its two checks ("checks").
+    """
+    d = _domain()
+    limits = d.policy.ImportLimits(allow_churn=allow_churn)
+    baselines = _Baselines(url, floor, rowwise) if (floor or rowwise) else None
+    run = _Run(d, limits, label, landing, floor, baselines)
+    t_all = _now()
+    with d.db.connection(url) as conn:
+        run.conn = conn
+        if statement_timeout_s:
+            conn.execute(f"SET statement_timeout = '{int(statement_timeout_s * 1000)}ms'")
+        for folder in d.find_leagues(landing):
+            _import_league(run, folder)
+        if post_import:
+            _post_import(run)
+    if rowwise:
+        baselines.rowwise_pass(run.staged_runs)
+    out = _result(run, _now() - t_all)
+    if baselines is not None:
+        out.update(baselines.finish())
+    return out
+
+
+def timer(run: _Run):
+    """The pipeline's stage timer: each stage's seconds added to run.stages."""
+
+    @contextlib.contextmanager
+    def timed(stage: str):
+        start = _now()
+        try:
+            yield
+        finally:
+            end = _now()
+            run.stages[stage] += end - start
+            run.last_span[stage] = (start, end)
+
+    return timed
+
+
+def _import_league(run: _Run, folder: Path) -> None:
+    """One league through the pipeline import_league_job runs, timed stage by stage and step by step."""
+    league = run.d.league_code(folder)
+    run_id = f"bench-{run.label}-{league}-{uuid.uuid4().hex[:8]}"
+    marks: list[tuple[str, float]] = []
+    outcome = run.d.pipeline.import_league(
+        run.conn,
+        folder,
+        run_id,
+        landing_root=run.landing,
+        limits=run.limits,
+        timer=timer(run),
+        on_parsed=lambda parsed: _parsed(run, parsed, run_id),
+        on_step=lambda step: marks.append((step, _now())),
+    )
+    run.staged_runs.append((folder, run.landing, run_id))
+    if run.d.churn_tripped(outcome.verdicts["churn_breaker"].measures, run.limits):
+        run.tripped.append(league)
+    if outcome.blocked_by:
+        run.blocked.append(league)
+        return
+    _add_steps(run, marks)
+    run.leagues += 1
+    run.rss_after.append(_rss_mb())
+
+
+def _parsed(run: _Run, parsed, run_id: str) -> None:
+    """The rows the landing holds, and the COPY floor of the same rows (outside the timed stages)."""
+    for attr in STAGED_FRAMES.values():
+        run.rows[attr] += len(getattr(parsed, attr))
+    if run.floor:
+        run.baselines.copy_floor(run.baselines.rows(parsed, run_id))
+
+
+def _add_steps(run: _Run, marks: list[tuple[str, float]]) -> None:
+    """Publish step durations, from the marks `on_step` left within the publish's span."""
+    start, end = run.last_span["publish"]
+    bounds = [("begin", start), *marks, ("end", end)]
+    for (step, start), (_next, stop) in itertools.pairwise(bounds):
+        run.steps[step] = run.steps.get(step, 0.0) + stop - start
+
+
+def _post_import(run: _Run) -> None:
+    """post_import_job: league contexts, association discovery, the health checks."""
+    run.d.pipeline.post_import(run.conn, source=f"run:bench-{run.label}", timer=timer(run))
+
+
+def _result(run: _Run, wall: float) -> dict:
+    total = sum(run.stages.values())
+    n_rows = sum(run.rows.values())
+    rss_after = run.rss_after
+    return {
+        "label": run.label,
+        "landing": str(run.landing),
+        "leagues": run.leagues,
+        "blocked": run.blocked,
+        "churn_tripped": run.tripped,
+        "rows": run.rows,
+        "rows_total": n_rows,
+        "stages_s": {k: round(v, 3) for k, v in run.stages.items()},
+        "total_s": round(total, 3),
+        "wall_with_baselines_s": round(wall, 3),
+        "rows_per_s": round(n_rows / total) if total else None,
+        "publish_steps_s": {k: round(v, 3) for k, v in run.steps.items()},
+        "rss_after_first_league_mb": rss_after[0] if rss_after else None,
+        "rss_after_last_league_mb": rss_after[-1] if rss_after else None,
+        "rss_max_between_leagues_mb": max(rss_after) if rss_after else None,
+    }
