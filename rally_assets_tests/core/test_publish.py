@@ -91,6 +91,23 @@ def test_next_import_keeps_every_surviving_id_and_deletes_no_reference_row(conn1
     assert old_active == 0
 
 
+def test_a_rehearsal_changes_nothing_and_reports_what_the_publish_then_does(conn1):
+    """import_2 NSTF rehearsed (the breaker and --dry-run judge by it), then published for real."""
+    from rally_assets.core.publish.league import publish_league
+    from rally_assets.core.staging import stage_league
+
+    add_app_rows(conn1)
+    parsed = parse_league(IMPORT_2 / "NSTF")
+    stage_league(conn1, parsed, "rehearsed-nstf")
+    before = table_state(conn1, ALL_TABLES)
+    rehearsal = publish_league(conn1, "NSTF", "rehearsed-nstf", rehearse=True)
+    assert table_state(conn1, ALL_TABLES) == before
+    assert rehearsal.xid is None and sum(rehearsal.numbers().values()) > 0
+    real = publish_league(conn1, "NSTF", "rehearsed-nstf")
+    assert real.numbers() == rehearsal.numbers() and real.tables == rehearsal.tables
+    assert table_state(conn1, ALL_TABLES) != before
+
+
 def test_a_missing_file_keeps_the_published_rows(conn1):
     """import_2 has no APTA match_history: the 345 published matches stay."""
     count = (

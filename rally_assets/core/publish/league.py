@@ -34,8 +34,13 @@ def publish_league(
     *,
     on_step: StepHook | None = None,
     carry_user_links: bool = False,
+    rehearse: bool = False,
 ) -> PublishReport:
     """Publish the rows staged by `run_id` for `league`; return what changed.
+
+    `rehearse`: run the very same transaction and roll it back, returning what it would change
+    (the churn breaker and `rally import --dry-run` judge by it). Nothing is committed and the staged
+    rows stay; only sequences may have advanced (PostgreSQL never rolls those back).
 
     Inside the same transaction, after the data: with `carry_user_links` (the operator's override
     of an id-scheme change) users stranded on deactivated players are linked to the matching new
@@ -44,7 +49,8 @@ def publish_league(
     """
 
     def hook(step: str) -> None:
-        checkpoint(f"publish:{step}")
+        if not rehearse:  # fault injection aims at the real publish
+            checkpoint(f"publish:{step}")
         if on_step:
             on_step(step)
 
@@ -57,13 +63,18 @@ def publish_league(
     present = import_runs.files_present(conn, run_id, league)
     report = PublishReport(league=league, run_id=run_id)
     try:
-        with conn.transaction():
+        with conn.transaction() as transaction:
             _publish(conn, p, present, report, hook, carry_user_links)
+            if rehearse:
+                raise psycopg.Rollback(transaction)
     except psycopg.OperationalError as exc:
         reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
         raise DatabaseUnavailable(
             f"lost the database connection while publishing {league} ({reason}); nothing was committed, run the import again"
         ) from exc
+    if rehearse:
+        report.xid = None  # that transaction never committed
+        return report
     checkpoint("publish:after_commit")
     clear_run(conn, run_id)
     return report
