@@ -15,12 +15,23 @@ from rally_assets.core.publish.report import LEGEND
 from rally_assets.core.settings import dagster_home, landing_dir, rally_home
 
 
-def _init_db(_args) -> int:
-    from rally_assets.core.schema import init_db
+def _init_db(args) -> int:
+    from rally_assets.core.schema.init import init_db, plan_init
 
     with db.connection() as conn:
-        statements = init_db(conn)
-    print(f"schema ready: {len(statements)} statement(s) applied" if statements else "schema ready: nothing to do")
+        plan = plan_init(conn) if args.dry_run else init_db(conn)
+    if plan.empty:
+        print("schema ready: nothing to do")
+        return 0
+    verb = "would" if args.dry_run else "did"
+    if plan.creates_app_schema:
+        print(f"empty database: {verb} create the app's schema as app_models_2025-11-14.sql defines it")
+    if plan.etl_schema:
+        print(f"the ETL's own schema (rally_etl): {verb} run {len(plan.etl_schema)} statement(s)")
+    if plan.app_extras:
+        print(f"additive extras on the app's tables ({verb} add; nullable or index only):")
+        for stmt in plan.app_extras:
+            print(f"  {stmt}")
     return 0
 
 
@@ -47,11 +58,11 @@ def _print_post_import(outcome) -> int:
 
 
 def _import(args) -> int:
-    from rally_assets.core.schema import init_db
+    from rally_assets.core.schema.init import require_ready
     from rally_assets.defs.runner import import_leagues, run_post_import
 
     with db.connection() as conn:
-        init_db(conn)  # importing into a database without the schema would fail on the first insert
+        require_ready(conn)  # one line saying what to run, before any Dagster run starts
     override = {"allow_churn": True} if args.allow_churn else None
     outcomes = import_leagues(Path(args.landing_dir), args.league or None, policy=override)
     code = _print_outcomes(outcomes)
@@ -164,7 +175,7 @@ def _relink_availability(args) -> int:
 
 
 def _demo(args) -> int:
-    from rally_assets.core.schema import init_db
+    from rally_assets.core.schema.init import init_db
     from rally_assets.defs.runner import import_leagues, run_post_import
     from rally_assets.tooling.synthetic.landing import generate_landing
     from rally_assets.tooling.synthetic.users import seed_users
@@ -248,9 +259,9 @@ def _stop_db(_args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rally", description="The Rally league ETL (Dagster) and its repairs.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init-db", help="create the Rally schema, or add what an existing database lacks").set_defaults(
-        func=_init_db
-    )
+    p = sub.add_parser("init-db", help="make the database ready: the app's schema if empty, the ETL's schema, extras")
+    p.add_argument("--dry-run", action="store_true", help="write nothing; list what init-db would add")
+    p.set_defaults(func=_init_db)
     p = sub.add_parser("import", help="import league folders (one Dagster run per league)")
     p.add_argument("landing_dir", help="folder holding one folder per league")
     p.add_argument("--league", action="append", metavar="CODE", help="import only this league (repeatable)")

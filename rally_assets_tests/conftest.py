@@ -13,13 +13,31 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from rally_assets.core import db, schema
+from rally_assets.core import db
+from rally_assets.core.schema import init as schema
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = PROJECT_ROOT.parent / "shared" / "data" / "rally_real"
 IMPORT_1 = REAL_DATA / "import_1"
 IMPORT_2 = REAL_DATA / "import_2"
 LEAGUES = ("APTA_CHICAGO", "CNSWPL", "NSTF")
+
+APP_SCHEMA_DIR = PROJECT_ROOT.parent / "shared" / "data" / "rally_schema"
+# The app's own schema in two of its states (data/rally_schema/README.md).
+APP_SCHEMA_FILES = {
+    "production": APP_SCHEMA_DIR / "production_2025-07-09.sql",
+    "app_models": APP_SCHEMA_DIR / "app_models_2025-11-14.sql",
+}
+
+
+def load_app_schema(conn: psycopg.Connection, path: Path) -> None:
+    """Load one of the app's schema files as dumped (one statement string, as the README says)."""
+    if not path.exists():
+        pytest.skip(f"the app's schema files are not beside the project ({path} missing)")
+    search_path = conn.execute("SELECT current_setting('search_path')").fetchone()[0]
+    conn.execute(path.read_text())
+    conn.execute("SELECT set_config('search_path', %s, false)", (search_path,))  # the dump clears it
+
 
 requires_real_data = pytest.mark.skipif(
     not REAL_DATA.is_dir(), reason=f"the real league data is not beside the project ({REAL_DATA} missing)"
@@ -105,6 +123,18 @@ def dagster_instance(tmp_path):
     home.mkdir()
     with dg.instance_for_test(temp_dir=str(home)) as instance:
         yield instance
+
+
+@contextlib.contextmanager
+def legacy_writes(conn: psycopg.Connection) -> Iterator[None]:
+    """Writes as an older database got them, before the app added its foreign keys: dangling league
+    contexts, availability pointing at deleted players or series (the damage the real databases hold).
+    Foreign-key triggers are off for this block only (superuser, as the test server's user is)."""
+    conn.execute("SET session_replication_role = replica")
+    try:
+        yield
+    finally:
+        conn.execute("SET session_replication_role = DEFAULT")
 
 
 def table_state(conn: psycopg.Connection, tables) -> dict[str, list[tuple]]:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from rally_assets.cli import main
-from rally_assets.core import db, schema
+from rally_assets.core import db
+from rally_assets.core.schema import init as schema
 from rally_assets_tests.conftest import IMPORT_1, requires_real_data
 
 
@@ -33,12 +34,15 @@ def dagster_home(tmp_path, monkeypatch) -> Path:
 
 
 def test_init_db_applies_the_schema_then_has_nothing_to_do(empty_db, capsys):
+    assert main(["init-db", "--dry-run"]) == 0
+    assert "would create the app's schema" in capsys.readouterr().out
     assert main(["init-db"]) == 0
     out = capsys.readouterr().out
-    applied = re.search(r"(\d+) statement\(s\) applied", out)
+    assert "did create the app's schema as app_models_2025-11-14.sql defines it" in out
+    applied = re.search(r"the ETL's own schema \(rally_etl\): did run (\d+) statement\(s\)", out)
     assert applied and int(applied.group(1)) > 0, out
     with db.connection(empty_db) as conn:
-        assert schema.missing_schema(conn) == []
+        assert schema.plan_init(conn).empty
 
     assert main(["init-db"]) == 0
     captured = capsys.readouterr()

@@ -3,7 +3,7 @@
 from rally_assets.core.file_types import FACT_TABLES
 
 # Tables the import owns: upserted by natural key (reference) or replaced per league (facts).
-REFERENCE_TABLES = ("leagues", "clubs", "series", "club_leagues", "series_leagues", "teams", "players")
+REFERENCE_TABLES = ("leagues", "clubs", "series", "club_leagues", "teams", "players")  # + series_leagues where global
 ETL_TABLES = REFERENCE_TABLES + FACT_TABLES  # facts: one per landing file type that has one
 
 # Tables users own. The import never deletes, truncates or updates them (design.md invariant 1).
@@ -33,7 +33,7 @@ SERIES_STATS_COUNTS = (
     "games_lost",
 )
 
-STAGING_SCHEMA = "rally_staging"
+ETL_SCHEMA = "rally_etl"  # the ETL's own schema: runs, staging, snapshots, rejections, repairs, functions
 
 # Display names and URLs of the leagues Rally knows (rally-domain.md §2.3); others get their code.
 KNOWN_LEAGUES = {

@@ -1,4 +1,4 @@
-"""The one module that reads and writes `etl_import_runs`: a row per (run, league), its status
+"""The one module that reads and writes `rally_etl.import_runs`: a row per (run, league), its status
 (staged -> published | failed) and its report (the parse report per file, then the publish's)."""
 
 from __future__ import annotations
@@ -10,23 +10,25 @@ from rally_assets.core import policy
 from rally_assets.core.publish.report import PublishReport
 
 RECORD_STAGED = """
-INSERT INTO etl_import_runs (run_id, league, status, report) VALUES (%(run)s, %(league)s, 'staged', %(report)s)
+INSERT INTO rally_etl.import_runs (run_id, league, status, report) VALUES (%(run)s, %(league)s, 'staged', %(report)s)
 """
 
 RECORD_PUBLISHED = """
-UPDATE etl_import_runs SET status = 'published', finished_at = now(),
+UPDATE rally_etl.import_runs SET status = 'published', finished_at = now(),
        report = coalesce(report, '{}'::jsonb) || jsonb_build_object('publish', %(publish)s::jsonb)
 WHERE run_id = %(run)s AND league = %(league)s
 """
 
 RECORD_FAILED = """
-UPDATE etl_import_runs SET status = 'failed', finished_at = now(),
+UPDATE rally_etl.import_runs SET status = 'failed', finished_at = now(),
        report = coalesce(report, '{}'::jsonb) || jsonb_build_object('error', %(reason)s::text)
 WHERE run_id = %(run)s AND league = %(league)s AND status <> 'published'
 """
 
 # Runs staged longer ago than this that never published: their staged rows are swept.
-STALE_RUNS = f"SELECT run_id FROM etl_import_runs WHERE started_at < now() - interval '{policy.STAGED_STALE_AFTER}'"
+STALE_RUNS = (
+    f"SELECT run_id FROM rally_etl.import_runs WHERE started_at < now() - interval '{policy.STAGED_STALE_AFTER}'"
+)
 
 
 def record_staged(conn: psycopg.Connection, run_id: str, league: str, report: dict) -> None:
@@ -46,7 +48,7 @@ def record_failed(conn: psycopg.Connection, run_id: str, league: str, reason: st
 
 def _report_field(conn: psycopg.Connection, run_id: str, league: str, *path: str):
     row = conn.execute(
-        "SELECT report #> %(path)s FROM etl_import_runs WHERE run_id = %(run)s AND league = %(league)s "
+        "SELECT report #> %(path)s FROM rally_etl.import_runs WHERE run_id = %(run)s AND league = %(league)s "
         "ORDER BY id DESC LIMIT 1",
         {"run": run_id, "league": league, "path": list(path)},
     ).fetchone()

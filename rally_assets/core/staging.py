@@ -8,10 +8,10 @@ import pandas as pd
 import psycopg
 
 from rally_assets.core import import_runs
-from rally_assets.core.constants import STAGING_SCHEMA
+from rally_assets.core.constants import ETL_SCHEMA
 from rally_assets.core.file_types import STAGED_FRAMES
 from rally_assets.core.parsing.league import ParsedLeague
-from rally_assets.core.schema import STAGING_TABLES
+from rally_assets.core.schema.etl import STAGING_TABLES
 from rally_assets.tooling.faults import checkpoint
 
 
@@ -58,23 +58,23 @@ def stage_league(conn: psycopg.Connection, parsed: ParsedLeague, run_id: str) ->
         for table in STAGING_TABLES:
             # This run's rows, and the rows of runs that died before publishing, as two statements:
             # one `run_id = ... OR run_id IN (...)` cannot use the run_id index and reads the whole table.
-            conn.execute(f"DELETE FROM {STAGING_SCHEMA}.{table} WHERE run_id = %s", (run_id,))
-            conn.execute(f"DELETE FROM {STAGING_SCHEMA}.{table} WHERE run_id IN ({import_runs.STALE_RUNS})")
+            conn.execute(f"DELETE FROM {ETL_SCHEMA}.{table} WHERE run_id = %s", (run_id,))
+            conn.execute(f"DELETE FROM {ETL_SCHEMA}.{table} WHERE run_id IN ({import_runs.STALE_RUNS})")
         for table, attr in STAGED_FRAMES.items():
             counts[table] = copy_frame(
                 conn,
-                f"{STAGING_SCHEMA}.{table}",
+                f"{ETL_SCHEMA}.{table}",
                 getattr(parsed, attr),
                 _columns(table),
                 constants={"run_id": run_id, "league": parsed.league},
             )
             checkpoint(f"staging:{table}")
         for table in STAGED_FRAMES:
-            conn.execute(f"ANALYZE {STAGING_SCHEMA}.{table}")  # fresh rows: give the planner real counts
-        conn.execute("DELETE FROM etl_rejections WHERE run_id = %s", (run_id,))
+            conn.execute(f"ANALYZE {ETL_SCHEMA}.{table}")  # fresh rows: give the planner real counts
+        conn.execute("DELETE FROM rally_etl.rejections WHERE run_id = %s", (run_id,))
         copy_frame(
             conn,
-            "etl_rejections",
+            "rally_etl.rejections",
             parsed.rejections,
             ["run_id", "league", "file", "row_number", "field", "reason", "detail"],
             constants={"run_id": run_id, "league": parsed.league},
@@ -97,7 +97,7 @@ def import_report(parsed: ParsedLeague) -> dict:
 
 def clear_run(conn: psycopg.Connection, run_id: str) -> None:
     for table in STAGING_TABLES:
-        conn.execute(f"DELETE FROM {STAGING_SCHEMA}.{table} WHERE run_id = %s", (run_id,))
+        conn.execute(f"DELETE FROM {ETL_SCHEMA}.{table} WHERE run_id = %s", (run_id,))
     vacuum_staging(conn)
 
 
@@ -110,4 +110,4 @@ def vacuum_staging(conn: psycopg.Connection) -> None:
     """
     if not conn.autocommit or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         return
-    conn.execute(f"VACUUM (SKIP_LOCKED) {', '.join(f'{STAGING_SCHEMA}.{table}' for table in STAGING_TABLES)}")
+    conn.execute(f"VACUUM (SKIP_LOCKED) {', '.join(f'{ETL_SCHEMA}.{table}' for table in STAGING_TABLES)}")

@@ -31,7 +31,7 @@ def natural_ids(conn: psycopg.Connection) -> dict[str, dict]:
         "leagues": "SELECT league_id, id FROM leagues",
         "clubs": "SELECT name, id FROM clubs",
         "series": "SELECT (league_id, name)::text, id FROM series",
-        "teams": "SELECT (league_id, team_key)::text, id FROM teams",
+        "teams": "SELECT (league_id, rally_etl.team_key(team_name))::text, id FROM teams",
         "players": "SELECT (tenniscores_player_id, league_id, club_id, series_id)::text, id FROM players",
     }
     return {table: dict(conn.execute(sql).fetchall()) for table, sql in queries.items()}
@@ -40,8 +40,8 @@ def natural_ids(conn: psycopg.Connection) -> dict[str, dict]:
 def add_app_rows(conn: psycopg.Connection) -> None:
     """What the app writes: a user linked to a player, availability, a poll, a practice time."""
     conn.execute(
-        """INSERT INTO users (email, password_hash, first_name, last_name, league_context)
-        SELECT 'app-user@example.org', 'x', p.first_name, p.last_name, p.league_id FROM players p
+        """INSERT INTO users (email, password_hash, first_name, last_name, league_context, is_admin)
+        SELECT 'app-user@example.org', 'x', p.first_name, p.last_name, p.league_id, false FROM players p
         WHERE p.tenniscores_player_id = (SELECT min(tenniscores_player_id) FROM players WHERE team_id IS NOT NULL) LIMIT 1"""
     )
     conn.execute(
@@ -49,8 +49,9 @@ def add_app_rows(conn: psycopg.Connection) -> None:
         SELECT u.id, (SELECT min(tenniscores_player_id) FROM players WHERE team_id IS NOT NULL) FROM users u"""
     )
     conn.execute(
-        """INSERT INTO player_availability (user_id, player_id, player_name, series_id, match_date, availability_status)
-        SELECT u.id, p.id, p.first_name || ' ' || p.last_name, p.series_id, '2025-01-13 00:00+00', 1
+        """INSERT INTO player_availability (user_id, player_id, player_name, series_id, match_date, availability_status,
+                                         updated_at)
+        SELECT u.id, p.id, p.first_name || ' ' || p.last_name, p.series_id, '2025-01-13 00:00+00', 1, now()
         FROM users u JOIN players p ON p.tenniscores_player_id = (SELECT min(tenniscores_player_id) FROM players WHERE team_id IS NOT NULL) LIMIT 1"""
     )
     conn.execute(
@@ -191,7 +192,7 @@ def test_fidelity_of_import_1(conn1, league):
         r[0]
         for r in conn1.execute(
             """SELECT n FROM unnest(%s::text[]) n WHERE EXISTS (SELECT 1 FROM teams t JOIN leagues l ON l.id = t.league_id
-           WHERE l.league_id = %s AND t.team_key = rally_team_key(n))""",
+           WHERE l.league_id = %s AND rally_etl.team_key(t.team_name) = rally_etl.team_key(n))""",
             (sorted(names), league),
         )
     }
@@ -202,7 +203,7 @@ def test_fidelity_of_import_1(conn1, league):
     assert counts["stats_no_team"] <= 0.01 * counts["stats"]
     # each teamless row is listed with its reason in the import report
     report = conn1.execute(
-        "SELECT report FROM etl_import_runs WHERE league = %s AND status = 'published' ORDER BY id DESC LIMIT 1",
+        "SELECT report FROM rally_etl.import_runs WHERE league = %s AND status = 'published' ORDER BY id DESC LIMIT 1",
         (league,),
     ).fetchone()[0]
     assert len(report["teamless"]) >= counts["players_no_team"]
@@ -239,5 +240,5 @@ def test_python_team_key_matches_the_sql_one(conn1):
         ).fetchall()
         if r[0]
     ]
-    sql = dict(conn1.execute("SELECT n, rally_team_key(n) FROM unnest(%s::text[]) n", (names,)).fetchall())
+    sql = dict(conn1.execute("SELECT n, rally_etl.team_key(n) FROM unnest(%s::text[]) n", (names,)).fetchall())
     assert {n: team_key(n) for n in names} == sql

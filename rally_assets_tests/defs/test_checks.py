@@ -15,7 +15,8 @@ import pytest
 from rally_assets.core import db
 from rally_assets.core.constants import ETL_TABLES, PROTECTED_TABLES
 from rally_assets.core.protection.snapshots import availability_changes, take_snapshot
-from rally_assets.core.users.health import ORPHAN_QUERIES
+from rally_assets.core.schema.profile import read_profile
+from rally_assets.core.users.health import orphan_queries
 from rally_assets.definitions import defs
 from rally_assets.defs import runner
 from rally_assets_tests.conftest import (
@@ -23,6 +24,7 @@ from rally_assets_tests.conftest import (
     IMPORT_2,
     SYNTHETIC_USERS,
     landing_with,
+    legacy_writes,
     requires_real_data,
     table_state,
 )
@@ -84,7 +86,10 @@ def assert_blocked_before_publish(result, instance, check: str, url: str, before
     # the post-publish checks never ran
     assert set(evaluations(result)) == STAGED_CHECKS
     with db.connection(url) as conn:
-        assert conn.execute("SELECT count(*) FROM etl_snapshots WHERE run_id = %s", (result.run_id,)).fetchone()[0] == 0
+        assert (
+            conn.execute("SELECT count(*) FROM rally_etl.snapshots WHERE run_id = %s", (result.run_id,)).fetchone()[0]
+            == 0
+        )
         assert table_state(conn, LIVE_TABLES) == before
 
 
@@ -329,17 +334,23 @@ def test_no_orphan_references_counts_dangling_user_references(users_db, dagster_
     with db.connection(users_db) as conn:
         # An app user with no players whose league context points at a league that is gone, and an
         # availability row whose series is gone: neither FK-backed, neither something a publish repairs.
-        conn.execute(
-            "INSERT INTO users (email, password_hash, league_context) VALUES ('gone@users.rally.example', 'x', 999999)"
-        )
-        availability_id = conn.execute("SELECT min(id) FROM player_availability").fetchone()[0]
-        conn.execute("UPDATE player_availability SET series_id = 999999 WHERE id = %s", (availability_id,))
+        # The app's model backs both with foreign keys now; such rows are what older databases hold
+        # (written before the keys existed), so they are written here as such a database got them.
+        with legacy_writes(conn):
+            conn.execute(
+                "INSERT INTO users (email, password_hash, is_admin, league_context) "
+                "VALUES ('gone@users.rally.example', 'x', false, 999999)"
+            )
+            availability_id = conn.execute("SELECT min(id) FROM player_availability").fetchone()[0]
+            conn.execute("UPDATE player_availability SET series_id = 999999 WHERE id = %s", (availability_id,))
 
     result = run_import(dagster_instance, landing_with(tmp_path, IMPORT_2, ["NSTF"]), "NSTF")
 
     evaluation = evaluations(result)["no_orphan_references"]
     meta = assert_failed(evaluation, blocking=False)
-    expected = {name: 0 for name in ORPHAN_QUERIES} | {"users.league_context": 1, "player_availability.series_id": 1}
+    with db.connection(users_db) as conn:
+        names = orphan_queries(read_profile(conn))
+    expected = {name: 0 for name in names} | {"users.league_context": 1, "player_availability.series_id": 1}
     assert meta == {**expected, "total": 2}
     assert evaluation.description == (
         "dangling references: {'users.league_context': 1, 'player_availability.series_id': 1}"

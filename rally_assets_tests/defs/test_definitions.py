@@ -31,7 +31,9 @@ def test_import_job_publishes_a_league_and_records_metadata(fresh_db, dagster_in
     assert metadata["match_history_read"].value == 194 and metadata["match_history_rejected"].value == 2
     with db.connection(fresh_db) as conn:
         assert conn.execute("SELECT count(*) FROM players").fetchone()[0] == 808
-        status = conn.execute("SELECT status FROM etl_import_runs WHERE run_id = %s", (outcome.run_id,)).fetchone()[0]
+        status = conn.execute(
+            "SELECT status FROM rally_etl.import_runs WHERE run_id = %s", (outcome.run_id,)
+        ).fetchone()[0]
     assert status == "published"
 
 

@@ -7,7 +7,7 @@ real import_1. Each case ends one of three ways:
 - REFUSED: the league fails with a one-line error naming the file (and the row and field where
   there is one); every ETL and user table is byte-identical to before (same rows, same xmin).
 - BLOCKED: a blocking check stops the league before its publish; every table identical.
-- PUBLISHED: the import succeeds; each bad row is quarantined in `etl_rejections` with its file,
+- PUBLISHED: the import succeeds; each bad row is quarantined in `rally_etl.rejections` with its file,
   row number, field and reason and counted in the run's parse report; the only rows that changed
   are the ones the case's valid rows imply (usually none: the bad rows are appended to real data
   the database already holds, so a correct import rewrites nothing).
@@ -761,13 +761,13 @@ def test_bad_input(case: Case, request, shared_instance, tmp_path, monkeypatch, 
 
         assert success, error
         rejections = conn.execute(
-            "SELECT file, row_number, field, reason FROM etl_rejections WHERE run_id = %s", (run_id,)
+            "SELECT file, row_number, field, reason FROM rally_etl.rejections WHERE run_id = %s", (run_id,)
         ).fetchall()
         present = {f.name for f in league_dir(landing).iterdir()}
         expected = [r for r in real_rejections() if r[0] in present] + list(case.rejected)
         assert _matches(expected, rejections), f"expected {expected}\n got {sorted(rejections, key=str)}"
         report = conn.execute(
-            "SELECT report FROM etl_import_runs WHERE run_id = %s AND status = 'published'", (run_id,)
+            "SELECT report FROM rally_etl.import_runs WHERE run_id = %s AND status = 'published'", (run_id,)
         ).fetchone()[0]
         for name, counts in report["files"].items():  # every row read is accepted or counted with a reason
             assert counts["accepted"] + counts["rejected_total"] == counts["rows_read"], (name, counts)

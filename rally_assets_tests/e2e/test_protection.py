@@ -37,7 +37,7 @@ def test_next_import_of_nstf_and_apta_preserves_all_user_data(users_db, dagster_
     assert evaluations(post) == {"league_context_health_check": True, "availability_user_id_check": True}
     with db.connection(users_db) as conn:
         after = table_state(conn, PROTECTED_TABLES)
-        discovered = conn.execute("SELECT count(*) FROM etl_repairs WHERE kind = 'discovery'").fetchone()[0]
+        discovered = conn.execute("SELECT count(*) FROM rally_etl.repairs WHERE kind = 'discovery'").fetchone()[0]
     # contexts, availability and the rest: byte-identical (same rows, same xmin)
     for table in PROTECTED_TABLES:
         if table != "user_player_associations":

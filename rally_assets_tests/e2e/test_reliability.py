@@ -284,7 +284,7 @@ def test_two_imports_of_one_league_are_serialised(target, landing, reference, tm
             statuses = [
                 r[0]
                 for r in conn.execute(
-                    "SELECT status FROM etl_import_runs WHERE league = 'NSTF' AND run_id NOT LIKE 'template%%'"
+                    "SELECT status FROM rally_etl.import_runs WHERE league = 'NSTF' AND run_id NOT LIKE 'template%%'"
                 )
             ]
         assert proc.poll() is None and statuses == ["staged"]  # staged, waiting for the lock
@@ -362,11 +362,12 @@ class App(threading.Thread):
                 user, day, status = self.rng.choice(users), self.rng.randrange(30), self.rng.randint(1, 3)
                 row = conn.execute(
                     """INSERT INTO player_availability (user_id, player_name, series_id, match_date, availability_status, updated_at)
-                       VALUES (%s, 'app write', 1, timestamptz '2025-09-01 00:00+00' + make_interval(days => %s), %s, clock_timestamp())
-                       ON CONFLICT (user_id, match_date) WHERE user_id IS NOT NULL
+                       VALUES (%s, 'app write ' || %s, (SELECT min(id) FROM series),
+                               timestamptz '2025-09-01 00:00+00' + make_interval(days => %s), %s, clock_timestamp())
+                       ON CONFLICT (player_name, match_date, series_id)
                        DO UPDATE SET availability_status = EXCLUDED.availability_status, updated_at = clock_timestamp()
                        RETURNING id""",
-                    (user, day, status),
+                    (user, user, day, status),
                 ).fetchone()
                 self.availability[row[0]] = status
             elif kind < 0.7 and dual:
@@ -379,8 +380,8 @@ class App(threading.Thread):
                 email = f"app-{self.writes}@example.org"
                 # as the app's registration does: the new user's context is their player's league
                 conn.execute(
-                    """INSERT INTO users (email, password_hash, first_name, last_name, league_context)
-                       SELECT %s, 'x', 'Zz', 'App', min(league_id) FROM players WHERE tenniscores_player_id = %s""",
+                    """INSERT INTO users (email, password_hash, first_name, last_name, league_context, is_admin)
+                       SELECT %s, 'x', 'Zz', 'App', min(league_id), false FROM players WHERE tenniscores_player_id = %s""",
                     (email, player),
                 )
                 conn.execute(

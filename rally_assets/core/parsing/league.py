@@ -18,6 +18,7 @@ import pandas as pd
 
 from rally_assets.core.errors import InputError
 from rally_assets.core.file_types import FILE_TYPES, by_frame
+from rally_assets.core.parsing.normalize import sub_team_series
 from rally_assets.core.parsing.player_history import add_career
 from rally_assets.core.parsing.players import reject_unkeyed_players, take_series_from_teams
 from rally_assets.core.parsing.reading import league_code, read_json_array
@@ -143,6 +144,7 @@ def _resolve_teams(
     """
     add_career(frames["players"], frames["player_history"])
     teams = build_teams(frames["players"], frames["schedule"], frames["matches"], frames["series_stats"])
+    teams["series"] = [sub_team_series(s, t) for s, t in zip(teams["series"], teams["team_name"])]
     players_report = reports[by_frame("players").file]
     take_series_from_teams(frames["players"], teams, players_report)
     frames["players"], unkeyed = reject_unkeyed_players(frames["players"], players_report)

@@ -29,7 +29,7 @@ def canonical_team_name(raw: str) -> str:
 
 @functools.lru_cache(maxsize=1 << 16)
 def team_key(name: str) -> str:
-    """Python twin of the SQL rally_team_key(): 'Glen Ellyn - 1' and 'Glen Ellyn 1' are one team."""
+    """Python twin of the SQL rally_etl.team_key(): 'Glen Ellyn - 1' and 'Glen Ellyn 1' are one team."""
     return _KEY_SEPARATORS.sub(" ", _SERIES_SUFFIX.sub("", name.strip(" "))).lower()
 
 
@@ -64,6 +64,45 @@ def _normalize_series_text(label: str) -> str | None:
         rest = re.sub(r" sw$", " SW", rest, flags=re.IGNORECASE)
         return f"Series {rest}"
     return None
+
+
+# --- sub-teams and legacy series names ----------------------------------------------------------
+
+# The app keeps one team per (club, series, league) (`unique_team_club_series_league`), so a club's
+# sub-teams in one series ('Biltmore 14a' / '14b', 'Wilmette H(1)' / 'H(2)', NSTF 'Wilmette S1 T1' /
+# 'T2') each sit in a sub-series of their own: the series plus the team's mark ('Series 14a',
+# 'Series H(1)', 'Series 1 T1'), the form CNSWPL's own scrapes sometimes use ('Division 14a').
+_SUB_TEAM_MARKS = [
+    (re.compile(r" (\d+)([a-z])$"), lambda m: (m.group(1), m.group(2))),  # 'Biltmore 14a'
+    (re.compile(r" ([A-Z]{1,2}) ?\((\d+)\)$"), lambda m: (m.group(1), f"({m.group(2)})")),  # 'Wilmette H (1)'
+    (re.compile(r" S(\d+[A-Z]?) T(\d+)$"), lambda m: (m.group(1), f" T{m.group(2)}")),  # 'Wilmette S1 T1'
+]
+
+
+def sub_team_series(series: str | None, team_name: str | None) -> str | None:
+    """The series a team sits in: `series`, or its sub-series when the name marks a sub-team of it."""
+    if not series or not team_name:
+        return series
+    for pattern, parts in _SUB_TEAM_MARKS:
+        if m := pattern.search(team_name):
+            base, mark = parts(m)
+            if series == f"Series {base}":
+                return f"{series}{mark}"
+    return series
+
+
+_LEGACY_DIVISION = re.compile(r"^Division ([0-9]+[a-z]?|[A-Z]{1,2})$", re.IGNORECASE)
+_LEGACY_S = re.compile(r"^S([0-9]+[A-Z]?)$")  # the old importer's S-forms: S2B, S12 (not CNSWPL's SN)
+
+
+def legacy_series_name(name: str) -> str | None:
+    """The name this import gives a series row the old importer wrote: 'Chicago 22' -> 'Series 22',
+    'Chicago 7 SW' -> 'Series 7 SW', 'Division A' -> 'Series A', 'Division 14a' -> 'Series 14a',
+    'S2B' -> 'Series 2B'. None when the name is not one of those forms."""
+    text = collapse_spaces(name)
+    if m := _LEGACY_DIVISION.match(text) or _LEGACY_S.match(text):
+        return f"Series {m.group(1)}"
+    return normalize_series(text)
 
 
 # The series a team name spells out, by the forms each league uses. Used only when no file states

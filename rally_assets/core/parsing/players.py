@@ -13,6 +13,7 @@ from rally_assets.core.parsing.normalize import (
     normalize_series,
     parse_count,
     parse_number,
+    sub_team_series,
     team_key,
 )
 from rally_assets.core.parsing.reading import PTI_LIMIT, WIN_PCT_LIMIT
@@ -113,6 +114,20 @@ def take_series_from_teams(players: pd.DataFrame, teams: pd.DataFrame, report: F
     fill = players["series"].isna()
     players.loc[fill, "series"] = on_text(players.loc[fill, "team_name"], lambda t: series_of_team.get(team_key(t)))
     report.notes["series_taken_from_team"] = int(fill.sum() - players["series"].isna().sum())
+    # A sub-team's players sit in its sub-series ('Biltmore 14a' in 'Series 14' -> 'Series 14a').
+    team_series = on_text(players["team_name"], lambda t: series_of_team.get(team_key(t)))
+    sub = (
+        team_series.notna()
+        & (team_series != players["series"])
+        & (
+            pd.Series(
+                [sub_team_series(s, t) for s, t in zip(players["series"], players["team_name"])], index=players.index
+            )
+            == team_series
+        )
+    )
+    players.loc[sub, "series"] = team_series[sub]
+    report.notes["players_in_sub_series"] = int(sub.sum())
 
 
 def reject_unkeyed_players(players: pd.DataFrame, report: FileReport) -> tuple[pd.DataFrame, pd.DataFrame]:

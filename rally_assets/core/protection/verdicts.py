@@ -8,14 +8,15 @@ from __future__ import annotations
 import psycopg
 
 from rally_assets.core import import_runs
-from rally_assets.core.constants import STAGING_SCHEMA
+from rally_assets.core.constants import ETL_SCHEMA
 from rally_assets.core.file_types import FILE_TYPES
 from rally_assets.core.policy import ID_SCHEME_CHANGE_PCT, MIN_ROWS_FOR_RATE, ImportLimits, pct
 from rally_assets.core.protection.snapshots import associations_missing, availability_changes, latest_snapshot
+from rally_assets.core.publish.league import publish_league
 from rally_assets.core.users.health import orphan_references
 from rally_assets.core.verdict import Verdict
 
-S = STAGING_SCHEMA
+S = ETL_SCHEMA
 
 
 # --- before the publish -----------------------------------------------------------------------
@@ -24,7 +25,7 @@ STAGED_DUPLICATES = {
     "players (id, club, series)": f"""SELECT count(*) FROM (SELECT 1 FROM {S}.stg_players WHERE run_id = %(run)s
         GROUP BY tenniscores_player_id, lower(club), series HAVING count(*) > 1) d""",
     "teams (team key)": f"""SELECT count(*) FROM (SELECT 1 FROM {S}.stg_teams WHERE run_id = %(run)s
-        GROUP BY rally_team_key(team_name) HAVING count(*) > 1) d""",
+        GROUP BY rally_etl.team_key(team_name) HAVING count(*) > 1) d""",
     "matches (match id)": f"""SELECT count(*) FROM (SELECT 1 FROM {S}.stg_matches WHERE run_id = %(run)s
         AND tenniscores_match_id IS NOT NULL GROUP BY tenniscores_match_id HAVING count(*) > 1) d""",
 }
@@ -65,24 +66,16 @@ def quality_verdict(conn: psycopg.Connection, league: str, run_id: str, limits: 
     return Verdict(passed, why, report)
 
 
-CHURN = f"""
+# The league's active players as they stand, and how many of their ids the staged players lack.
+LIVE_PLAYERS = f"""
 WITH live AS (
-    SELECT p.tenniscores_player_id, lower(c.name) AS club, s.name AS series,
+    SELECT p.tenniscores_player_id,
            EXISTS (SELECT 1 FROM user_player_associations a
                    WHERE a.tenniscores_player_id = p.tenniscores_player_id) AS linked
     FROM players p JOIN leagues l ON l.id = p.league_id AND l.league_id = %(league)s
-    JOIN clubs c ON c.id = p.club_id JOIN series s ON s.id = p.series_id
     WHERE p.is_active),
-staged AS (
-    SELECT DISTINCT tenniscores_player_id, lower(club) AS club, series
-    FROM {S}.stg_players WHERE run_id = %(run)s),
-staged_ids AS (SELECT DISTINCT tenniscores_player_id FROM staged),
-gone AS (
-    SELECT live.* FROM live WHERE NOT EXISTS (
-        SELECT 1 FROM staged s WHERE (s.tenniscores_player_id, s.club, s.series)
-                                   = (live.tenniscores_player_id, live.club, live.series)))
+staged_ids AS (SELECT DISTINCT tenniscores_player_id FROM {S}.stg_players WHERE run_id = %(run)s)
 SELECT (SELECT count(*) FROM live), (SELECT count(*) FROM live WHERE linked),
-       (SELECT count(*) FROM gone), (SELECT count(*) FROM gone WHERE linked),
        (SELECT count(DISTINCT tenniscores_player_id) FROM live),
        (SELECT count(DISTINCT l.tenniscores_player_id) FROM live l
         WHERE NOT EXISTS (SELECT 1 FROM staged_ids s WHERE s.tenniscores_player_id = l.tenniscores_player_id))
@@ -90,9 +83,11 @@ SELECT (SELECT count(*) FROM live), (SELECT count(*) FROM live WHERE linked),
 
 
 def churn(conn: psycopg.Connection, league: str, run_id: str) -> dict:
-    """What the publish would deactivate: live active players of the league whose natural key is not staged."""
-    row = conn.execute(CHURN, {"league": league, "run": run_id}).fetchone()
-    active, linked, gone, gone_linked, ids, ids_gone = row
+    """What the publish would deactivate, by the publish's own identity of a player: a rehearsal of
+    the publish (its reference steps, rolled back) counts the players it deactivates."""
+    active, linked, ids, ids_gone = conn.execute(LIVE_PLAYERS, {"league": league, "run": run_id}).fetchone()
+    rehearsal = publish_league(conn, league, run_id, rehearse=True, reference_only=True)
+    gone, gone_linked = rehearsal.tables["players"].deactivated, rehearsal.players_deactivated_linked
     return {
         "active_players": active,
         "linked_players": linked,

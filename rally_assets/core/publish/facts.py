@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import psycopg
-
 from rally_assets.core.constants import SERIES_STATS_COUNTS
+from rally_assets.core.publish.context import Step
 from rally_assets.core.publish.report import TableChanges
-from rally_assets.core.publish.steps import S, count, temp_table
+from rally_assets.core.publish.steps import S, count, run, temp_table
 
 
 def _team(alias: str, column: str) -> str:
@@ -58,8 +57,7 @@ FACTS: dict[str, FactSource] = {
         },
     ),
     "series_stats": FactSource(
-        f"{S}.stg_series_stats m {_team('t', 'm.team')} "
-        "LEFT JOIN series se ON se.league_id = %(lid)s AND se.name = m.series",
+        f"{S}.stg_series_stats m {_team('t', 'm.team')} LEFT JOIN pub_series se ON se.name = m.series",
         {
             "series": "m.series",
             "team": "m.team",
@@ -89,21 +87,35 @@ def _hashed_rows(fact: FactSource) -> str:
     FROM {fact.source} WHERE m.run_id = %(run)s"""
 
 
+# Rows of the league an older importer wrote have no hash: the league's import replaces them. The
+# app's own schedule rows (practice times, `home_team ILIKE '%practice%'`) are the app's: never.
+APP_ROWS = {"schedule": "t.home_team ILIKE '%%practice%%'"}
+
+
 def _delete_gone(table: str) -> str:
-    return f"""DELETE FROM {table} t WHERE t.league_id = %(lid)s AND t.etl_row_hash IS NOT NULL
-    AND NOT EXISTS (SELECT 1 FROM pub_{table} n WHERE n.etl_row_hash = t.etl_row_hash) RETURNING t.id"""
+    app_rows = APP_ROWS.get(table, "false")
+    return f"""DELETE FROM {table} t WHERE t.league_id = %(lid)s
+    AND (t.etl_row_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pub_{table} n WHERE n.etl_row_hash = t.etl_row_hash)
+         OR t.etl_row_hash IS NULL AND NOT ({app_rows}))
+    RETURNING t.etl_row_hash IS NULL"""
 
 
-def _insert_new(table: str, columns: str) -> str:
-    return f"""INSERT INTO {table} (league_id, {columns}, etl_row_hash)
-    SELECT %(lid)s, {columns}, etl_row_hash FROM pub_{table} n
-    WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.league_id = %(lid)s AND t.etl_row_hash = n.etl_row_hash)
-    RETURNING id"""
-
-
-def replace_facts(conn: psycopg.Connection, table: str, p: dict) -> TableChanges:
+def replace_facts(step: Step, table: str) -> TableChanges:
     fact = FACTS[table]
+    conn, p = step.conn, step.p
     temp_table(conn, f"pub_{table}", _hashed_rows(fact), p)
-    deleted = count(conn, _delete_gone(table), p)
-    inserted = count(conn, _insert_new(table, ", ".join(fact.columns)), p)
-    return TableChanges(inserted=inserted, deleted=deleted)
+    deleted = run(conn, _delete_gone(table), p).fetchall()
+    legacy = sum(1 for (was_legacy,) in deleted if was_legacy)
+    if legacy:
+        step.adoption.append({"table": table, "rows": legacy, "action": "rows of an older importer (no hash) replaced"})
+    columns, values = step.insert_columns(
+        table, {**{c: f"n.{c}" for c in fact.columns}, "etl_row_hash": "n.etl_row_hash"}
+    )
+    inserted = count(
+        conn,
+        f"""INSERT INTO {table} (league_id, {columns}) SELECT %(lid)s, {values} FROM pub_{table} n
+        WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.league_id = %(lid)s AND t.etl_row_hash = n.etl_row_hash)
+        RETURNING id""",
+        p,
+    )
+    return TableChanges(inserted=inserted, deleted=len(deleted))

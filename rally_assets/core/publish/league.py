@@ -11,11 +11,13 @@ from rally_assets.core import import_runs, policy
 from rally_assets.core.errors import DatabaseUnavailable, RallyError
 from rally_assets.core.file_types import FACT_TABLES, FILE_TYPES
 from rally_assets.core.protection.guard import arm_database_guard
+from rally_assets.core.publish.context import Step
 from rally_assets.core.publish.facts import replace_facts
 from rally_assets.core.publish.players import upsert_players
-from rally_assets.core.publish.reference import upsert_clubs_and_series, upsert_league, upsert_teams
+from rally_assets.core.publish.reference import upsert_clubs, upsert_league, upsert_series, upsert_teams
 from rally_assets.core.publish.report import LinkCarry, PublishReport, TableChanges
 from rally_assets.core.publish.steps import S
+from rally_assets.core.schema.profile import read_profile
 from rally_assets.core.staging import clear_run
 from rally_assets.core.users.contexts import fix_league_contexts
 from rally_assets.core.users.discovery import carry_links
@@ -35,12 +37,14 @@ def publish_league(
     on_step: StepHook | None = None,
     carry_user_links: bool = False,
     rehearse: bool = False,
+    reference_only: bool = False,
 ) -> PublishReport:
     """Publish the rows staged by `run_id` for `league`; return what changed.
 
     `rehearse`: run the very same transaction and roll it back, returning what it would change
     (the churn breaker and `rally import --dry-run` judge by it). Nothing is committed and the staged
-    rows stay; only sequences may have advanced (PostgreSQL never rolls those back).
+    rows stay; only sequences may have advanced (PostgreSQL never rolls those back). With
+    `reference_only` the rehearsal stops after the players (what the churn breaker needs).
 
     Inside the same transaction, after the data: with `carry_user_links` (the operator's override
     of an id-scheme change) users stranded on deactivated players are linked to the matching new
@@ -54,7 +58,9 @@ def publish_league(
         if on_step:
             on_step(step)
 
-    p: dict = {"league": league, "run": run_id}
+    if reference_only and not rehearse:
+        raise ValueError("reference_only is for rehearsals: a publish is all of it or nothing")
+    p: dict = {"league": league, "run": run_id, "reference_only": reference_only}
     staged = conn.execute(
         f"SELECT count(*) FROM {S}.stg_players WHERE run_id = %(run)s AND league = %(league)s", p
     ).fetchone()[0]
@@ -94,25 +100,31 @@ def _prepare(conn: psycopg.Connection, p: dict, report: PublishReport) -> None:
     report.xid = conn.execute("SELECT txid_current() % 4294967296").fetchone()[0]
 
 
-def _publish_data(conn: psycopg.Connection, p: dict, present: set[str], report: PublishReport, hook) -> None:
+def _publish_data(step: Step, present: set[str], report: PublishReport, hook) -> None:
     tables = report.tables
     hook("league")
-    p["lid"], tables["leagues"] = upsert_league(conn, p)
+    step.p["lid"], tables["leagues"] = upsert_league(step)
     hook("clubs_series")
-    tables["clubs"], tables["series"] = upsert_clubs_and_series(conn, p)
+    tables["clubs"] = upsert_clubs(step)
+    tables["series"] = upsert_series(step)
     hook("teams")
-    tables["teams"] = upsert_teams(conn, p)
+    tables["teams"] = upsert_teams(step)
     hook("players")
-    tables["players"], report.players_moved_team, report.diff_sample = upsert_players(conn, p)
+    tables["players"], report.players_moved_team, report.diff_sample, report.players_deactivated_linked = (
+        upsert_players(step)
+    )
+    if step.p.get("reference_only"):
+        return
     # A fact table is replaced only from a file that was there: a scrape that produced no
     # match_history.json says nothing about the matches, so the published ones stay.
     for file_type in FACT_FILE_TYPES:
         table = file_type.fact_table
         hook(table)
         if file_type.file in present or not file_type.absent_keeps_rows:
-            tables[table] = replace_facts(conn, table, p)
+            tables[table] = replace_facts(step, table)
         else:
             tables[table] = TableChanges(kept=f"{file_type.file} absent: published rows kept")
+    report.adoption = step.adoption
 
 
 def _publish_user_side(conn: psycopg.Connection, p: dict, report: PublishReport, hook, carry_user_links: bool) -> None:
@@ -135,7 +147,9 @@ def _publish(
     conn: psycopg.Connection, p: dict, present: set[str], report: PublishReport, hook, carry_user_links
 ) -> None:
     _prepare(conn, p, report)
-    _publish_data(conn, p, present, report, hook)
+    _publish_data(Step(conn, read_profile(conn), p), present, report, hook)
+    if p["reference_only"]:
+        return
     _publish_user_side(conn, p, report, hook, carry_user_links)
     hook("record")
     import_runs.record_published(conn, p["run"], p["league"], report.as_json())

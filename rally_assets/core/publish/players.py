@@ -3,10 +3,9 @@ longer names is deactivated, never deleted. Career numbers come only with player
 
 from __future__ import annotations
 
-import psycopg
-
+from rally_assets.core.publish.context import Step
 from rally_assets.core.publish.report import TableChanges
-from rally_assets.core.publish.steps import S, count, inserted_and_updated, run, temp_table
+from rally_assets.core.publish.steps import S, count, run, temp_table
 
 # The columns a player row takes from the import; career_* keep the known value when not given.
 PLAYER_VALUES = (
@@ -26,7 +25,7 @@ PLAYER_VALUES = (
 
 STAGED_PLAYERS = f"""
 SELECT DISTINCT ON (sp.tenniscores_player_id, c.id, s.id)
-       sp.tenniscores_player_id, sp.first_name, sp.last_name, c.id AS club_id, s.id AS series_id,
+       sp.tenniscores_player_id, coalesce(sp.first_name, '') AS first_name, sp.last_name, c.id AS club_id, s.id AS series_id,
        t.team_id, sp.pti, sp.wins, sp.losses, sp.win_percentage, sp.captain_status,
        sp.career_wins, sp.career_losses, sp.career_wins + sp.career_losses AS career_matches,
        CASE WHEN sp.career_wins + sp.career_losses > 0
@@ -34,7 +33,7 @@ SELECT DISTINCT ON (sp.tenniscores_player_id, c.id, s.id)
            AS career_win_percentage
 FROM {S}.stg_players sp
 JOIN pub_clubs c ON c.name_key = lower(sp.club)
-JOIN series s ON s.league_id = %(lid)s AND s.name = sp.series
+JOIN pub_series s ON s.name = sp.series
 LEFT JOIN pub_team_ids t ON t.name = sp.team_name
 WHERE sp.run_id = %(run)s
 ORDER BY sp.tenniscores_player_id, c.id, s.id, sp.row_number
@@ -64,22 +63,27 @@ UNION ALL
 DIFF_COLUMNS = ("change", "player_id", "name", "team_before", "team_after")
 
 
-def _kept_if_absent(column: str) -> str:
-    return f"coalesce(EXCLUDED.{column}, players.{column})" if column.startswith("career_") else f"EXCLUDED.{column}"
+def _new_value(column: str) -> str:
+    """The value a staged player gives a column: career numbers only come with player_history."""
+    return f"coalesce(n.{column}, o.{column})" if column.startswith("career_") else f"n.{column}"
 
 
-_COLUMNS = ", ".join(PLAYER_VALUES)
-UPSERT_PLAYERS = f"""
-INSERT INTO players (tenniscores_player_id, league_id, club_id, series_id, {_COLUMNS}, is_active)
-SELECT tenniscores_player_id, %(lid)s, club_id, series_id, {_COLUMNS}, true FROM pub_players
-ON CONFLICT (tenniscores_player_id, league_id, club_id, series_id) DO UPDATE
-    SET {", ".join(f"{c} = {_kept_if_absent(c)}" for c in PLAYER_VALUES)}, is_active = true, updated_at = now()
-    WHERE ({", ".join(f"players.{c}" for c in PLAYER_VALUES)}, players.is_active)
-          IS DISTINCT FROM ({", ".join(_kept_if_absent(c) for c in PLAYER_VALUES)}, true)
-RETURNING (xmax = 0) AS inserted
+_SAME_KEY = "o.league_id = %(lid)s AND " + SAME_PLAYER
+UPDATE_PLAYERS = f"""
+UPDATE players o SET {", ".join(f"{c} = {_new_value(c)}" for c in PLAYER_VALUES)}, is_active = true{{touch}}
+FROM pub_players n
+WHERE {_SAME_KEY}
+  AND ({", ".join(f"o.{c}" for c in PLAYER_VALUES)}, o.is_active)
+      IS DISTINCT FROM ({", ".join(_new_value(c) for c in PLAYER_VALUES)}, true)
+RETURNING o.id
+"""
+INSERT_PLAYERS = f"""
+INSERT INTO players ({{columns}}) SELECT {{values}} FROM pub_players n
+WHERE NOT EXISTS (SELECT 1 FROM players o WHERE {_SAME_KEY})
+RETURNING id
 """
 DEACTIVATE_PLAYERS = """
-UPDATE players o SET is_active = false, updated_at = now()
+UPDATE players o SET is_active = false{touch}
 WHERE o.league_id = %(lid)s AND o.is_active IS NOT FALSE
   AND NOT EXISTS (SELECT 1 FROM pub_players n
                   WHERE (n.tenniscores_player_id, n.club_id, n.series_id)
@@ -88,11 +92,25 @@ RETURNING o.id
 """
 
 
-def upsert_players(conn: psycopg.Connection, p: dict) -> tuple[TableChanges, int, list[dict]]:
-    """The players of the run: (changes, players that moved team, a sample of the diff)."""
+# Of the players just deactivated, those a user is linked to (what the churn breaker weighs most).
+LINKED_AMONG = """
+SELECT count(*) FROM players p WHERE p.id = ANY(%(ids)s::integer[])
+  AND EXISTS (SELECT 1 FROM user_player_associations a WHERE a.tenniscores_player_id = p.tenniscores_player_id)
+"""
+
+
+def upsert_players(step: Step) -> tuple[TableChanges, int, list[dict], int]:
+    """The players of the run: (changes, players that moved team, a sample of the diff, linked players deactivated)."""
+    conn, p = step.conn, step.p
     temp_table(conn, "pub_players", STAGED_PLAYERS, p)
     moved = run(conn, MOVED_TEAM, p).fetchone()[0]
     sample = [dict(zip(DIFF_COLUMNS, r)) for r in run(conn, DIFF_SAMPLE, p).fetchall()]
-    inserted, updated = inserted_and_updated(run(conn, UPSERT_PLAYERS, p).fetchall())
-    deactivated = count(conn, DEACTIVATE_PLAYERS, p)
-    return TableChanges(inserted=inserted, updated=updated, deactivated=deactivated), moved, sample
+    touch = step.touch("players")
+    updated = count(conn, UPDATE_PLAYERS.format(touch=touch), p)
+    values = {c: f"n.{c}" for c in ("tenniscores_player_id", "club_id", "series_id", *PLAYER_VALUES)}
+    columns, exprs = step.insert_columns("players", {**values, "league_id": "%(lid)s", "is_active": "true"})
+    inserted = count(conn, INSERT_PLAYERS.format(columns=columns, values=exprs), p)
+    deactivated_ids = [r[0] for r in run(conn, DEACTIVATE_PLAYERS.format(touch=touch), p).fetchall()]
+    linked = run(conn, LINKED_AMONG, {"ids": deactivated_ids}).fetchone()[0] if deactivated_ids else 0
+    changes = TableChanges(inserted=inserted, updated=updated, deactivated=len(deactivated_ids))
+    return changes, moved, sample, linked

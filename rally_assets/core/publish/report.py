@@ -60,9 +60,12 @@ class PublishReport:
     xid: int | None = None  # the publish transaction's id (rows it wrote carry it as xmin)
     tables: dict[str, TableChanges] = field(default_factory=lambda: {t: TableChanges() for t in PUBLISHED_TABLES})
     players_moved_team: int = 0
+    players_deactivated_linked: int = 0  # of the deactivated players, those a user is linked to
     diff_sample: list[dict] = field(default_factory=list)  # a few players added / moved / deactivated
     links: LinkCarry | None = None
     contexts_fixed_by_reason: dict[str, int] = field(default_factory=dict)
+    # Rows an older importer wrote that this publish identified (renamed in place) or could not.
+    adoption: list[dict] = field(default_factory=list)
 
     @property
     def contexts_fixed(self) -> int:
@@ -73,7 +76,8 @@ class PublishReport:
 
     @classmethod
     def from_json(cls, data: dict) -> PublishReport:
-        tables = {name: TableChanges(**changes) for name, changes in data.get("tables", {}).items()}
+        given = data.get("tables", {})  # jsonb does not keep key order: the publish's order is restored
+        tables = {name: TableChanges(**given[name]) for name in PUBLISHED_TABLES if name in given}
         links = LinkCarry(**data["links"]) if data.get("links") else None
         rest = {k: v for k, v in data.items() if k not in ("tables", "links")}
         return cls(**rest, tables=tables, links=links)
@@ -87,6 +91,7 @@ class PublishReport:
             for kind in ("inserted", "updated", "deleted", "deactivated"):
                 out[f"{table}_{kind}"] = getattr(changes, kind)
         out["players_moved_team"] = self.players_moved_team
+        out["players_deactivated_linked"] = self.players_deactivated_linked
         out["contexts_fixed"] = self.contexts_fixed
         if self.links is not None:
             out.update({k: v for k, v in asdict(self.links).items() if isinstance(v, int)})

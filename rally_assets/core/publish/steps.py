@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import psycopg
 
-from rally_assets.core.constants import STAGING_SCHEMA
+from rally_assets.core.constants import ETL_SCHEMA
 from rally_assets.core.protection.guard import guarded_execute
 
-S = STAGING_SCHEMA
+S = ETL = ETL_SCHEMA  # staging tables and the ETL's functions live in the ETL's schema
 
 
 def run(conn: psycopg.Connection, sql: str, params: dict | None = None):

@@ -16,23 +16,11 @@ import psycopg
 
 from rally_assets.core.policy import health_band
 from rally_assets.core.protection.guard import context_repair, guarded_execute
+from rally_assets.core.schema.profile import AppSchemaProfile, read_profile
 from rally_assets.core.sql import load_sql
 
 # Per (user, league) the evidence for the rule, over users in the temp table scope_users(user_id).
 CONTEXT_EVIDENCE = load_sql(__name__, "context_evidence.sql")
-
-# A valid league context (rally-domain.md §6.1), of the user `u`: the league of one of the user's
-# active associated players. NULL and a deleted league are not valid either.
-VALID_CONTEXT = """EXISTS (
-    SELECT 1 FROM user_player_associations a JOIN players p
-      ON p.tenniscores_player_id = a.tenniscores_player_id AND p.is_active
-    WHERE a.user_id = u.id AND p.league_id = u.league_context)"""
-
-CONTEXT_HEALTH = f"""
-WITH linked AS (SELECT DISTINCT user_id FROM user_player_associations)
-SELECT count(*), count(*) FILTER (WHERE u.league_context IS NULL), count(*) FILTER (WHERE {VALID_CONTEXT})
-FROM users u JOIN linked l ON l.user_id = u.id
-"""
 
 BEST_LEAGUE = (
     CONTEXT_EVIDENCE
@@ -44,21 +32,46 @@ ORDER BY user_id, has_team DESC, matches DESC, last_match DESC NULLS LAST, leagu
 )
 
 
-# The users in scope whose context is not valid, with the league the rule gives them.
-CONTEXT_FIXES = f"""
+def valid_context(column: str) -> str:
+    """A valid league context (rally-domain.md §6.1) of the user `u`, held in users.<column>: the
+    league of one of the user's active associated players. NULL and a deleted league are not valid."""
+    return f"""EXISTS (
+    SELECT 1 FROM user_player_associations a JOIN players p
+      ON p.tenniscores_player_id = a.tenniscores_player_id AND p.is_active
+    WHERE a.user_id = u.id AND p.league_id = u.{column})"""
+
+
+def _context_health_sql(column: str) -> str:
+    return f"""
+WITH linked AS (SELECT DISTINCT user_id FROM user_player_associations)
+SELECT count(*), count(*) FILTER (WHERE u.{column} IS NULL), count(*) FILTER (WHERE {valid_context(column)})
+FROM users u JOIN linked l ON l.user_id = u.id
+"""
+
+
+def _context_fixes_sql(profile: AppSchemaProfile) -> str:
+    """The users in scope whose context is not valid, with the league the rule gives them."""
+    column = profile.context_column
+    user_context = profile.user_context_columns
+    if user_context:
+        uc_select = f"uc.user_id IS NOT NULL AS has_user_context, uc.{user_context[0]}, uc.{user_context[1]}"
+        uc_join = "LEFT JOIN user_contexts uc ON uc.user_id = u.id"
+    else:
+        uc_select, uc_join = "false AS has_user_context, NULL::integer, NULL::integer", ""
+    return f"""
 WITH best AS ({BEST_LEAGUE})
-SELECT u.id, u.email, u.league_context, cur.league_id AS current_league, b.league_id AS new_context,
+SELECT u.id, u.email, u.{column}, cur.league_id AS current_league, b.league_id AS new_context,
        nl.league_id AS new_league, b.has_team, b.matches, b.team_id,
-       CASE WHEN u.league_context IS NULL THEN 'NULL'
+       CASE WHEN u.{column} IS NULL THEN 'NULL'
             WHEN cur.id IS NULL THEN 'BROKEN'
             ELSE 'NOT_MEMBER' END AS reason,
-       uc.user_id IS NOT NULL AS has_user_context, uc.active_league_id, uc.active_team_id
+       {uc_select}
 FROM users u
 JOIN best b ON b.user_id = u.id
 JOIN leagues nl ON nl.id = b.league_id
-LEFT JOIN leagues cur ON cur.id = u.league_context
-LEFT JOIN user_contexts uc ON uc.user_id = u.id
-WHERE NOT {VALID_CONTEXT}
+LEFT JOIN leagues cur ON cur.id = u.{column}
+{uc_join}
+WHERE NOT {valid_context(column)}
 ORDER BY u.id
 """
 
@@ -89,7 +102,7 @@ def plan_context_fixes(
 ) -> list[dict]:
     """What fix_league_contexts would change, as rows (nothing is written except a temp table)."""
     _scope(conn, user_id=user_id, league_id=league_id, user_ids=user_ids)
-    rows = conn.execute(CONTEXT_FIXES).fetchall()
+    rows = conn.execute(_context_fixes_sql(read_profile(conn))).fetchall()
     keys = (
         "user_id",
         "email",
@@ -127,56 +140,64 @@ def fix_league_contexts(
         if dry_run or not changes:
             return changes
         with context_repair(conn):
-            guarded_execute(
-                conn,
-                """CREATE TEMP TABLE context_fixes ON COMMIT DROP AS
-                SELECT * FROM unnest(%(users)s::integer[], %(contexts)s::integer[], %(teams)s::integer[])
-                    AS f(user_id, league_id, team_id)""",
-                {
-                    "users": [c["user_id"] for c in changes],
-                    "contexts": [c["new_context"] for c in changes],
-                    "teams": [c["team_id"] for c in changes],
-                },
-            )
-            guarded_execute(
-                conn,
-                "UPDATE users u SET league_context = f.league_id, league_id = f.league_id "
-                "FROM context_fixes f WHERE u.id = f.user_id",
-            )
-            # user_contexts follows: same league, and a team of the user's in it.
-            guarded_execute(
-                conn,
-                """UPDATE user_contexts uc SET active_league_id = f.league_id, active_team_id = f.team_id,
-                       last_updated = now()
-                FROM context_fixes f WHERE uc.user_id = f.user_id
-                  AND (uc.active_league_id, uc.active_team_id) IS DISTINCT FROM (f.league_id, f.team_id)""",
-            )
-            guarded_execute(
-                conn,
-                """INSERT INTO etl_repairs (source, kind, user_id, league, before_value, after_value, reason)
-                SELECT %(source)s, 'league_context', x.user_id, x.new_league, x.old_context::text, x.new_context::text,
-                       x.reason || CASE WHEN x.has_team THEN ': league with a team' ELSE ': league played in' END
-                       || ', ' || x.matches || ' matches'
-                FROM unnest(%(users)s::integer[], %(leagues)s::text[], %(old)s::integer[], %(new)s::integer[],
-                            %(reasons)s::text[], %(teams)s::boolean[], %(matches)s::bigint[])
-                    AS x(user_id, new_league, old_context, new_context, reason, has_team, matches)""",
-                {
-                    "source": source,
-                    "users": [c["user_id"] for c in changes],
-                    "leagues": [c["new_league"] for c in changes],
-                    "old": [c["old_context"] for c in changes],
-                    "new": [c["new_context"] for c in changes],
-                    "reasons": [c["reason"] for c in changes],
-                    "teams": [c["has_team"] for c in changes],
-                    "matches": [c["matches"] for c in changes],
-                },
-            )
+            _apply_context_fixes(conn, read_profile(conn), changes, source)
     return changes
+
+
+CONTEXT_FIXES_TABLE = """
+CREATE TEMP TABLE context_fixes ON COMMIT DROP AS
+SELECT * FROM unnest(%(users)s::integer[], %(contexts)s::integer[], %(teams)s::integer[]) AS f(user_id, league_id, team_id)
+"""
+RECORD_CONTEXT_FIXES = """
+INSERT INTO rally_etl.repairs (source, kind, user_id, league, before_value, after_value, reason)
+SELECT %(source)s, 'league_context', x.user_id, x.new_league, x.old_context::text, x.new_context::text,
+       x.reason || CASE WHEN x.has_team THEN ': league with a team' ELSE ': league played in' END
+       || ', ' || x.matches || ' matches'
+FROM unnest(%(users)s::integer[], %(leagues)s::text[], %(old)s::integer[], %(new)s::integer[],
+            %(reasons)s::text[], %(teams)s::boolean[], %(matches)s::bigint[])
+    AS x(user_id, new_league, old_context, new_context, reason, has_team, matches)
+"""
+
+
+def _apply_context_fixes(conn: psycopg.Connection, profile: AppSchemaProfile, changes: list[dict], source: str) -> None:
+    """Write the planned contexts: every users column that holds the context (the app's current one and,
+    where it is still there, the older one), user_contexts where the app has it, and the repair log."""
+    column = lambda key: [c[key] for c in changes]  # noqa: E731
+    guarded_execute(
+        conn,
+        CONTEXT_FIXES_TABLE,
+        {"users": column("user_id"), "contexts": column("new_context"), "teams": column("team_id")},
+    )
+    sets = ", ".join(f"{c} = f.league_id" for c in profile.context_columns)
+    guarded_execute(conn, f"UPDATE users u SET {sets} FROM context_fixes f WHERE u.id = f.user_id")
+    if profile.user_context_columns:  # user_contexts follows: same league, and a team of the user's in it
+        league, team = profile.user_context_columns
+        stamp = ", last_updated = now()" if profile.has("user_contexts", "last_updated") else ""
+        guarded_execute(
+            conn,
+            f"""UPDATE user_contexts uc SET {league} = f.league_id, {team} = f.team_id{stamp}
+            FROM context_fixes f WHERE uc.user_id = f.user_id
+              AND (uc.{league}, uc.{team}) IS DISTINCT FROM (f.league_id, f.team_id)""",
+        )
+    guarded_execute(
+        conn,
+        RECORD_CONTEXT_FIXES,
+        {
+            "source": source,
+            "users": column("user_id"),
+            "leagues": column("new_league"),
+            "old": column("old_context"),
+            "new": column("new_context"),
+            "reasons": column("reason"),
+            "teams": column("has_team"),
+            "matches": column("matches"),
+        },
+    )
 
 
 def league_context_health(conn: psycopg.Connection) -> dict:
     """Users with at least one association: valid / NULL / broken, score and band."""
-    total, nulls, valid = conn.execute(CONTEXT_HEALTH).fetchone()
+    total, nulls, valid = conn.execute(_context_health_sql(read_profile(conn).context_column)).fetchone()
     score = 100.0 if total == 0 else round(valid * 100.0 / total, 2)
     return {
         "total": total,

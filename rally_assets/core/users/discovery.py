@@ -2,7 +2,7 @@
 
 Both only ever INSERT associations (never delete or move one), never claim a player another user
 holds (the UNIQUE on tenniscores_player_id backs that), and record what they did and why in
-etl_repairs. Discovery is stricter than the old service (rally-domain.md §4.5, §7 items 33-36):
+rally_etl.repairs. Discovery is stricter than the old service (rally-domain.md §4.5, §7 items 33-36):
 one league at a time, exactly one candidate there, and a bounded number of users per run.
 """
 
@@ -12,6 +12,7 @@ import psycopg
 
 from rally_assets.core.policy import DISCOVERY_LIMIT
 from rally_assets.core.protection.guard import guarded_execute
+from rally_assets.core.schema.profile import read_profile
 from rally_assets.core.sql import load_sql
 from rally_assets.tooling.faults import checkpoint
 
@@ -82,16 +83,19 @@ def _insert_links(conn: psycopg.Connection, links: list[dict], *, kind: str, sou
         "source": source,
         "kind": kind,
     }
+    profile = read_profile(conn)
+    extra = {"is_primary": "false", "created_at": "now()"}
+    extra = {c: v for c, v in extra.items() if profile.has("user_player_associations", c)}
     guarded_execute(
         conn,
-        """INSERT INTO user_player_associations (user_id, tenniscores_player_id, is_primary)
-        SELECT u, p, false FROM unnest(%(users)s::integer[], %(players)s::text[]) AS x(u, p)
+        f"""INSERT INTO user_player_associations (user_id, tenniscores_player_id{"".join(", " + c for c in extra)})
+        SELECT u, p{"".join(", " + v for v in extra.values())} FROM unnest(%(users)s::integer[], %(players)s::text[]) AS x(u, p)
         ON CONFLICT DO NOTHING""",
         params,
     )
     guarded_execute(
         conn,
-        """INSERT INTO etl_repairs (source, kind, user_id, league, before_value, after_value, confidence, reason)
+        """INSERT INTO rally_etl.repairs (source, kind, user_id, league, before_value, after_value, confidence, reason)
         SELECT %(source)s, %(kind)s, u, lg, b, p, c, r
         FROM unnest(%(users)s::integer[], %(leagues)s::text[], %(before)s::text[], %(players)s::text[],
                     %(confidence)s::integer[], %(reasons)s::text[]) AS x(u, lg, b, p, c, r)""",

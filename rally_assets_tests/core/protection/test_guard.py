@@ -18,12 +18,12 @@ from rally_assets_tests.conftest import table_state
 # One harmless assignment per protected table, so UPDATE statements are valid SQL that hits the seeded row.
 UPDATE_SET = {
     "users": "first_name = 'Changed'",
-    "user_player_associations": "is_primary = NOT is_primary",
+    "user_player_associations": "created_at = now()",
     "player_availability": "availability_status = 2",
-    "user_contexts": "active_team_id = NULL",
+    "user_contexts": "team_id = NULL",
     "polls": "question = 'Changed?'",
     "poll_choices": "choice_text = 'Changed'",
-    "poll_responses": "player_id = player_id + 1",
+    "poll_responses": "responded_at = now()",
     "captain_messages": "message = 'Changed'",
 }
 assert set(UPDATE_SET) == set(PROTECTED_TABLES)
@@ -31,18 +31,20 @@ assert set(UPDATE_SET) == set(PROTECTED_TABLES)
 SEED = """
 INSERT INTO leagues (league_id, league_name) VALUES ('NSTF', 'North Shore Tennis Foundation');
 INSERT INTO clubs (name) VALUES ('Tennaqua');
-INSERT INTO series (name, display_name, league_id) SELECT 'S2B', 'Series 2B', id FROM leagues;
-INSERT INTO teams (club_id, series_id, league_id, team_name, display_name)
-    SELECT c.id, s.id, s.league_id, 'Tennaqua S2B', 'Tennaqua S2B' FROM clubs c, series s;
-INSERT INTO users (email, password_hash, first_name, last_name, league_context)
-    SELECT 'ann@example.com', 'hash', 'Ann', 'Lee', id FROM leagues;
+INSERT INTO series (name, league_id) SELECT 'Series 2B', id FROM leagues;
+INSERT INTO teams (club_id, series_id, league_id, team_name, is_active)
+    SELECT c.id, s.id, s.league_id, 'Tennaqua S2B', true FROM clubs c, series s;
+INSERT INTO users (email, password_hash, first_name, last_name, league_context, is_admin)
+    SELECT 'ann@example.com', 'hash', 'Ann', 'Lee', id, false FROM leagues;
+INSERT INTO players (tenniscores_player_id, first_name, last_name, league_id, club_id, series_id, team_id, is_active)
+    SELECT 'nndz-ann', 'Ann', 'Lee', t.league_id, t.club_id, t.series_id, t.id, true FROM teams t;
 INSERT INTO user_player_associations (user_id, tenniscores_player_id) SELECT id, 'nndz-ann' FROM users;
-INSERT INTO player_availability (user_id, player_name, series_id, match_date, availability_status)
-    SELECT u.id, 'Ann Lee', s.id, '2025-01-12 00:00:00+00', 1 FROM users u, series s;
-INSERT INTO user_contexts (user_id, active_league_id, active_team_id) SELECT u.id, t.league_id, t.id FROM users u, teams t;
+INSERT INTO player_availability (user_id, player_name, series_id, match_date, availability_status, updated_at)
+    SELECT u.id, 'Ann Lee', s.id, '2025-01-12 00:00:00+00', 1, now() FROM users u, series s;
+INSERT INTO user_contexts (user_id, league_id, team_id) SELECT u.id, t.league_id, t.id FROM users u, teams t;
 INSERT INTO polls (team_id, created_by, question) SELECT t.id, u.id, 'Practice Sunday?' FROM teams t, users u;
 INSERT INTO poll_choices (poll_id, choice_text) SELECT id, 'Yes' FROM polls;
-INSERT INTO poll_responses (poll_id, choice_id, player_id) SELECT poll_id, id, 1 FROM poll_choices;
+INSERT INTO poll_responses (poll_id, choice_id, player_id) SELECT c.poll_id, c.id, p.id FROM poll_choices c, players p;
 INSERT INTO captain_messages (team_id, captain_user_id, message) SELECT t.id, u.id, 'Bring balls' FROM teams t, users u;
 """
 
@@ -101,8 +103,8 @@ def test_check_statement_refuses_every_write_spelling_on_a_protected_table(table
         "DELETE FROM schedule WHERE league_id = 1 AND etl_row_hash IS NOT NULL",
         "UPDATE players SET is_active = false WHERE league_id = 1",
         "UPDATE public.teams SET display_name = 'x'",
-        "TRUNCATE rally_staging.stg_players",
-        "INSERT INTO users (email, password_hash) VALUES ('new@example.com', 'hash')",
+        "TRUNCATE rally_etl.stg_players",
+        "INSERT INTO users (email, password_hash, is_admin) VALUES ('new@example.com', 'hash', false)",
         "INSERT INTO leagues (league_id, league_name) VALUES ('X', 'X') ON CONFLICT (league_id) DO UPDATE SET league_name = 'X'",
         "SELECT u.id FROM users u JOIN user_player_associations a ON a.user_id = u.id",
         "DELETE FROM user_player_associations_backup",

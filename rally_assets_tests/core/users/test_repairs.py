@@ -20,9 +20,9 @@ from rally_assets.core.constants import ETL_TABLES, PROTECTED_TABLES
 from rally_assets.core.protection.snapshots import take_snapshot
 from rally_assets.core.users.contexts import fix_league_contexts
 from rally_assets.core.users.health import availability_user_id_coverage
-from rally_assets_tests.conftest import PROJECT_ROOT, SYNTHETIC_USERS, table_state
+from rally_assets_tests.conftest import PROJECT_ROOT, SYNTHETIC_USERS, legacy_writes, table_state
 
-MISSING_LEAGUE = 987654  # users.league_context has no foreign key: a dangling id is possible
+MISSING_LEAGUE = 987654  # a deleted league: older databases hold such contexts (no foreign key then)
 NOBODY = "nobody@nowhere"
 REPAIRS = ("fix-league-contexts", "re-associate", "discover", "relink-availability")
 PROJECT = PROJECT_ROOT
@@ -60,8 +60,14 @@ def rally(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def every_table(conn: psycopg.Connection) -> list[str]:
-    tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")]
-    assert set(ETL_TABLES) | set(PROTECTED_TABLES) | {"etl_repairs", "etl_snapshots"} <= set(tables)
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "SELECT CASE schemaname WHEN 'public' THEN tablename ELSE schemaname || '.' || tablename END "
+            "FROM pg_tables WHERE schemaname IN ('public', 'rally_etl') ORDER BY 1"
+        )
+    ]
+    assert set(ETL_TABLES) | set(PROTECTED_TABLES) | {"rally_etl.repairs", "rally_etl.snapshots"} <= set(tables)
     return tables
 
 
@@ -70,7 +76,8 @@ def db_state(url: str) -> dict:
     with db.connection(url) as conn:
         state = table_state(conn, every_table(conn))
         state["sequences"] = conn.execute(
-            "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1"
+            "SELECT schemaname, sequencename, last_value FROM pg_sequences "
+            "WHERE schemaname IN ('public', 'rally_etl') ORDER BY 1, 2"
         ).fetchall()
     return state
 
@@ -108,9 +115,9 @@ def player_leagues(conn: psycopg.Connection, user_id: int) -> set[int]:
 
 
 def context_of(conn: psycopg.Connection, user_id: int) -> tuple:
-    """(users.league_context, user_contexts.active_league_id, user_contexts.active_team_id)."""
+    """(users.league_context, user_contexts.league_id, user_contexts.team_id)."""
     return conn.execute(
-        """SELECT u.league_context, uc.active_league_id, uc.active_team_id
+        """SELECT u.league_context, uc.league_id, uc.team_id
         FROM users u LEFT JOIN user_contexts uc ON uc.user_id = u.id WHERE u.id = %s""",
         (user_id,),
     ).fetchone()
@@ -126,10 +133,10 @@ def players_of(conn: psycopg.Connection, user_id: int) -> set[str]:
 
 
 def repairs(conn: psycopg.Connection, kind: str) -> list[tuple]:
-    """(user_id, league, before_value, after_value, confidence, reason) of etl_repairs rows of `kind`."""
+    """(user_id, league, before_value, after_value, confidence, reason) of rally_etl.repairs rows of `kind`."""
     return conn.execute(
         """SELECT user_id, league, before_value, after_value, confidence, reason
-        FROM etl_repairs WHERE kind = %s ORDER BY id""",
+        FROM rally_etl.repairs WHERE kind = %s ORDER BY id""",
         (kind,),
     ).fetchall()
 
@@ -185,9 +192,9 @@ def unclaimed_players(
 def new_user(conn: psycopg.Connection, email: str, first: str, last: str, league_context: int | None = None) -> int:
     return one(
         conn,
-        """INSERT INTO users (email, password_hash, first_name, last_name, league_context, league_id)
-        VALUES (%s, 'test', %s, %s, %s, %s) RETURNING id""",
-        (email, first, last, league_context, league_context),
+        """INSERT INTO users (email, password_hash, first_name, last_name, league_context, is_admin)
+        VALUES (%s, 'test', %s, %s, %s, false) RETURNING id""",
+        (email, first, last, league_context),
     )
 
 
@@ -203,17 +210,18 @@ def link(conn: psycopg.Connection, user_id: int, tp: str) -> None:
 def twin_player(conn: psycopg.Connection, tp: str, new_tp: str) -> None:
     """A second, active players row with the same name, league, club, series and team as `tp`."""
     conn.execute(
-        """INSERT INTO players (tenniscores_player_id, first_name, last_name, league_id, club_id, series_id, team_id)
-        SELECT %s, first_name, last_name, league_id, club_id, series_id, team_id FROM players
+        """INSERT INTO players (tenniscores_player_id, first_name, last_name, league_id, club_id, series_id, team_id,
+                             is_active)
+        SELECT %s, first_name, last_name, league_id, club_id, series_id, team_id, true FROM players
         WHERE tenniscores_player_id = %s""",
         (new_tp, tp),
     )
 
 
 def set_context(conn: psycopg.Connection, user_id: int, league_context: int | None) -> None:
-    conn.execute(
-        "UPDATE users SET league_context = %s, league_id = %s WHERE id = %s", (league_context, league_context, user_id)
-    )
+    """The user's league context; a deleted league's id is written as the older databases got it."""
+    with legacy_writes(conn):
+        conn.execute("UPDATE users SET league_context = %s WHERE id = %s", (league_context, user_id))
 
 
 def another_league(conn: psycopg.Connection, league_id: int) -> int:
@@ -270,7 +278,7 @@ def test_fix_league_contexts_repairs_null_broken_and_not_member(users_db, capsys
         set_context(conn, stranger["id"], another_league(conn, stranger["league_id"]))
         for u in (nulled, broken, stranger):  # user_contexts is stale too: the fix must bring it along
             conn.execute(
-                "UPDATE user_contexts SET active_league_id = %s, active_team_id = NULL WHERE user_id = %s",
+                "UPDATE user_contexts SET league_id = %s, team_id = NULL WHERE user_id = %s",
                 (another_league(conn, u["league_id"]), u["id"]),
             )
         untouched = rows(conn, "users", "id <> ALL(%s)", ([nulled["id"], broken["id"], stranger["id"]],))
@@ -283,7 +291,6 @@ def test_fix_league_contexts_repairs_null_broken_and_not_member(users_db, capsys
         for u in (nulled, broken, stranger):
             (league,) = expected[u["id"]]
             assert context_of(conn, u["id"]) == (league, league, u["team_id"])
-            assert one(conn, "SELECT league_id FROM users WHERE id = %s", (u["id"],)) == league
             assert u["email"] in out
         fixes = {r[0]: r for r in repairs(conn, "league_context")}
         assert sorted(fixes) == sorted([nulled["id"], broken["id"], stranger["id"]])
@@ -769,9 +776,10 @@ def test_relink_availability_restores_user_ids_without_duplicates(users_db, caps
                    SELECT min(id) FROM player_availability WHERE user_id = %s) RETURNING id, match_date""",
             (taken["id"],),
         ).fetchone()
+        # (spelt with a trailing space: the app's model keeps one row per player name, date and series)
         conn.execute(
-            """INSERT INTO player_availability (user_id, player_id, player_name, series_id, match_date)
-                     SELECT %s, player_id, player_name, series_id, match_date FROM player_availability
+            """INSERT INTO player_availability (user_id, player_id, player_name, series_id, match_date, availability_status)
+                     SELECT %s, player_id, player_name || ' ', series_id, match_date, 1 FROM player_availability
                      WHERE id = %s""",
             (taken["id"], orphan_id),
         )
@@ -807,8 +815,8 @@ def test_relink_availability_gives_a_date_to_one_row_only(users_db, capsys):
         first = one(conn, "SELECT min(id) FROM player_availability WHERE user_id = %s", (user["id"],))
         conn.execute("UPDATE player_availability SET user_id = NULL WHERE user_id = %s", (user["id"],))
         conn.execute(
-            """INSERT INTO player_availability (user_id, player_id, player_name, series_id, match_date)
-                     SELECT NULL, player_id, player_name, series_id, match_date FROM player_availability
+            """INSERT INTO player_availability (user_id, player_id, player_name, series_id, match_date, availability_status)
+                     SELECT NULL, player_id, player_name || ' ', series_id, match_date, 1 FROM player_availability
                      WHERE id = %s""",
             (first,),
         )
@@ -839,7 +847,7 @@ def _counts(conn) -> dict:
 def _children(conn, snapshot_id: int) -> dict[str, list]:
     return {
         t: conn.execute(f"SELECT t::text FROM {t} t WHERE snapshot_id = %s ORDER BY 1", (snapshot_id,)).fetchall()
-        for t in ("etl_snapshot_associations", "etl_snapshot_contexts", "etl_snapshot_availability")
+        for t in ("rally_etl.snapshot_associations", "rally_etl.snapshot_contexts", "rally_etl.snapshot_availability")
     }
 
 
@@ -847,7 +855,7 @@ def test_snapshots_are_kept_per_run_and_pruned_per_league(users_db):
     with db.connection(users_db) as conn:
         other = take_snapshot(conn, "run-cnswpl", "CNSWPL", keep=3)["snapshot_id"]
         other_state = {t: rows(conn, t, "snapshot_id = %s", (other,)) for t in _children(conn, other)}
-        other_row = rows(conn, "etl_snapshots", "id = %s", (other,))
+        other_row = rows(conn, "rally_etl.snapshots", "id = %s", (other,))
         players = unclaimed_players(conn, 5)
         taken = []
         for n, player in enumerate(players):
@@ -860,13 +868,15 @@ def test_snapshots_are_kept_per_run_and_pruned_per_league(users_db):
             assert {k: result[k] for k in expected} == expected
             assert result["snapshots_pruned"] == (1 if n >= 3 else 0)
             assert {t: len(v) for t, v in _children(conn, result["snapshot_id"]).items()} == {
-                "etl_snapshot_associations": expected["associations"],
-                "etl_snapshot_contexts": expected["users"],
-                "etl_snapshot_availability": expected["availability"],
+                "rally_etl.snapshot_associations": expected["associations"],
+                "rally_etl.snapshot_contexts": expected["users"],
+                "rally_etl.snapshot_availability": expected["availability"],
             }
             taken.append((result["snapshot_id"], expected, _children(conn, result["snapshot_id"])))
 
-        kept = conn.execute("SELECT id, run_id, counts FROM etl_snapshots WHERE league = 'NSTF' ORDER BY id").fetchall()
+        kept = conn.execute(
+            "SELECT id, run_id, counts FROM rally_etl.snapshots WHERE league = 'NSTF' ORDER BY id"
+        ).fetchall()
         assert [(r[0], r[1], r[2]) for r in kept] == [
             (sid, f"run-{n}", counts) for n, (sid, counts, _) in enumerate(taken)
         ][2:]
@@ -874,5 +884,5 @@ def test_snapshots_are_kept_per_run_and_pruned_per_league(users_db):
             assert _children(conn, sid) == children
         for sid, _, _ in taken[:2]:  # pruned, and their rows went with them
             assert all(rows_ == [] for rows_ in _children(conn, sid).values())
-        assert rows(conn, "etl_snapshots", "id = %s", (other,)) == other_row
+        assert rows(conn, "rally_etl.snapshots", "id = %s", (other,)) == other_row
         assert {t: rows(conn, t, "snapshot_id = %s", (other,)) for t in other_state} == other_state
