@@ -78,7 +78,12 @@ def _user(conn, args) -> int | None:
 
 
 def _health(_args) -> int:
-    from rally_assets.core.users.health import availability_user_id_verdict, league_context_verdict, orphan_references
+    from rally_assets.core.users.health import (
+        availability_user_id_verdict,
+        league_context_verdict,
+        orphan_references,
+        user_data_anomalies,
+    )
 
     with db.connection() as conn:
         contexts = league_context_verdict(conn)
@@ -91,6 +96,17 @@ def _health(_args) -> int:
     )
     print(f"availability rows with a user_id: {a['pct']}% ({a['with_user_id']} of {a['total']})")
     print("orphan references: " + (", ".join(f"{k} {v}" for k, v in orphans.items() if v) or "none"))
+    with db.connection() as conn:
+        anomalies = user_data_anomalies(conn)
+    print("user data as it is (reported, never changed to make room):")
+    for kind, found in anomalies.items():
+        ids = (
+            (": " + ", ".join(found["ids"]) + (" ..." if found["count"] > len(found["ids"]) else ""))
+            if found["count"]
+            else ""
+        )
+        reasons = f" ({found['reasons']})" if found.get("reasons") else ""
+        print(f"  {kind}: {found['count']}{ids}{reasons}")
     return 0 if contexts.passed else 1
 
 
@@ -320,10 +336,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that read or repair the app's data: on a database without the app's tables or the ETL's
+# schema they say so in one line, and what to run, before doing anything.
+NEEDS_A_READY_DATABASE = {"health", "fix-league-contexts", "re-associate", "discover", "relink-availability"}
+
+
+def _require_ready() -> None:
+    from rally_assets.core.schema.init import require_ready
+
+    with db.connection() as conn:
+        require_ready(conn)
+
+
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")  # library deprecation chatter is not for operators
     args = build_parser().parse_args(argv)
     try:
+        if args.command in NEEDS_A_READY_DATABASE:
+            _require_ready()
         return args.func(args)
     except RallyError as exc:
         print(f"rally {args.command}: {exc}", file=sys.stderr)

@@ -204,6 +204,7 @@ FROM teams WHERE league_id = %(lid)s
 """
 # Each staged team's row: the live team with its key; else (where the app keeps one team per club,
 # series and league) the live team in its slot that no staged team claims by key: renamed in place.
+# A team moves to its staged club and series only into a free slot, and only one team per slot.
 MATCH_TEAMS = """
 SELECT n.*, coalesce(k.id, slot.id) AS team_id,
        CASE WHEN k.id IS NOT NULL THEN 'key' WHEN slot.id IS NOT NULL THEN 'slot' END AS matched_by,
@@ -222,7 +223,7 @@ UPDATE teams t SET team_name = CASE WHEN n.matched_by = 'slot' THEN n.team_name 
        club_id = CASE WHEN n.movable THEN n.club_id ELSE t.club_id END,
        series_id = CASE WHEN n.movable THEN n.series_id ELSE t.series_id END,
        is_active = true{touch}
-FROM (SELECT m.*, (NOT %(slots)s OR NOT EXISTS (
+FROM (SELECT m.*, (NOT %(slots)s OR m.in_slot = 1 AND NOT EXISTS (
           SELECT 1 FROM teams o WHERE o.league_id = %(lid)s AND o.id <> m.team_id
           AND o.club_id = m.club_id AND o.series_id = m.series_id)) AS movable
       FROM pub_teams m WHERE m.team_id IS NOT NULL) n

@@ -3,6 +3,8 @@ relink of availability rows that lost their user_id. League-context health is in
 
 from __future__ import annotations
 
+from collections import Counter
+
 import psycopg
 
 from rally_assets.core.policy import AVAILABILITY_MIN_PCT, CONTEXT_MIN_PCT, meets
@@ -113,3 +115,44 @@ def availability_user_id_verdict(conn: psycopg.Connection) -> Verdict:
     coverage = availability_user_id_coverage(conn)
     passed = meets(coverage["with_user_id"], coverage["total"], AVAILABILITY_MIN_PCT)
     return Verdict(passed, f"{coverage['pct']}% of {coverage['total']} availability rows carry a user_id", coverage)
+
+
+# What user tables hold that later app constraints forbid, or that points at rows an older importer
+# deleted: reported with counts and ids, never deleted or rewritten to make room.
+ANOMALY_SAMPLE = 20
+
+
+def _anomaly_queries(profile: AppSchemaProfile) -> dict[str, str]:
+    context = profile.context_column
+    queries = {
+        "player_ids_held_by_several_users": """SELECT tenniscores_player_id FROM user_player_associations
+            GROUP BY tenniscores_player_id HAVING count(DISTINCT user_id) > 1 ORDER BY 1""",
+        "associations_to_unknown_players": """SELECT a.user_id || ':' || a.tenniscores_player_id FROM user_player_associations a
+            WHERE NOT EXISTS (SELECT 1 FROM players p WHERE p.tenniscores_player_id = a.tenniscores_player_id) ORDER BY 1""",
+        "contexts_on_deleted_leagues": f"""SELECT u.id::text FROM users u WHERE u.{context} IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM leagues l WHERE l.id = u.{context}) ORDER BY u.id""",
+        "availability_on_deleted_players": """SELECT a.id::text FROM player_availability a WHERE a.player_id IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM players p WHERE p.id = a.player_id) ORDER BY a.id""",
+        "availability_on_deleted_series": """SELECT a.id::text FROM player_availability a
+            WHERE NOT EXISTS (SELECT 1 FROM series s WHERE s.id = a.series_id) ORDER BY a.id""",
+    }
+    if profile.has("polls", "team_id"):
+        queries["polls_on_deleted_teams"] = """SELECT p.id::text FROM polls p WHERE p.team_id IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = p.team_id) ORDER BY p.id"""
+    return queries
+
+
+def user_data_anomalies(conn: psycopg.Connection) -> dict[str, dict]:
+    """Each kind of anomaly in the user tables: its count and the first ids; availability rows
+    without a user_id that cannot be relinked are listed with their reasons."""
+    found = {}
+    for kind, sql in _anomaly_queries(read_profile(conn)).items():
+        ids = [r[0] for r in conn.execute(sql).fetchall()]
+        found[kind] = {"count": len(ids), "ids": ids[:ANOMALY_SAMPLE]}
+    _, blocked = relink_plan(conn)
+    found["availability_without_user_not_relinkable"] = {
+        "count": len(blocked),
+        "ids": [str(r["availability_id"]) for r in blocked[:ANOMALY_SAMPLE]],
+        "reasons": dict(Counter(r["blocked"] for r in blocked)),
+    }
+    return found

@@ -8,16 +8,20 @@ WITH candidates AS (  -- the row's player: its player_id, else the app's own leg
       ON concat(p.first_name, ' ', p.last_name) = a.player_name AND p.series_id = a.series_id AND p.is_active
     WHERE a.user_id IS NULL AND NOT EXISTS (SELECT 1 FROM players q WHERE q.id = a.player_id)
 ),
-owners AS (
-    SELECT c.id, c.player_name, c.match_date, c.updated_at, min(c.via) AS via,
+owners AS (  -- every row without a user_id, with what resolves it (or nothing)
+    SELECT a.id, a.player_name, a.match_date, a.updated_at, min(c.via) AS via,
            count(DISTINCT c.tenniscores_player_id) AS players, count(DISTINCT x.user_id) AS users,
            min(x.user_id) AS user_id
-    FROM candidates c LEFT JOIN user_player_associations x ON x.tenniscores_player_id = c.tenniscores_player_id
-    GROUP BY c.id, c.player_name, c.match_date, c.updated_at
+    FROM player_availability a
+    LEFT JOIN candidates c ON c.id = a.id
+    LEFT JOIN user_player_associations x ON x.tenniscores_player_id = c.tenniscores_player_id
+    WHERE a.user_id IS NULL
+    GROUP BY a.id, a.player_name, a.match_date, a.updated_at
 ),
 judged AS (
     SELECT o.*,
-           CASE WHEN o.players > 1 THEN 'ambiguous: ' || o.players || ' active players with this name in the series'
+           CASE WHEN o.players = 0 THEN 'no player by its player_id, nor by its player name and series'
+                WHEN o.players > 1 THEN 'ambiguous: ' || o.players || ' active players with this name in the series'
                 WHEN o.users = 0 THEN 'no user is linked to the player'
                 WHEN o.users > 1 THEN 'ambiguous: ' || o.users || ' users are linked to the player'
                 WHEN EXISTS (SELECT 1 FROM player_availability b WHERE b.user_id = o.user_id AND b.match_date = o.match_date)
