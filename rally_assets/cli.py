@@ -17,9 +17,15 @@ from rally_assets.core.settings import dagster_home, landing_dir, rally_home
 
 def _init_db(args) -> int:
     from rally_assets.core.schema.init import init_db, plan_init
+    from rally_assets.core.schema.profile import read_profile
 
     with db.connection() as conn:
         plan = plan_init(conn) if args.dry_run else init_db(conn)
+        triggers = read_profile(conn).triggers
+    written = ("leagues", "clubs", "series", "teams", "players", "match_scores", "schedule", "series_stats")
+    app_triggers = [f"{t}: {', '.join(names)}" for t, names in triggers.items() if t in written]
+    if app_triggers:  # they run on the import's writes too (e.g. updated_at stamps); the import is fine with them
+        print("the app's own triggers on tables the import writes: " + "; ".join(app_triggers))
     if plan.empty:
         print("schema ready: nothing to do")
         return 0
