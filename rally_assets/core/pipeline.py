@@ -5,6 +5,7 @@ outside Dagster (the bench, the tests). The stages and the verdicts live here on
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,9 @@ from pathlib import Path
 import psycopg
 
 from rally_assets.core import policy
+from rally_assets.core.errors import InputError
 from rally_assets.core.parsing.league import ParsedLeague, parse_league
+from rally_assets.core.parsing.reading import find_leagues, league_code
 from rally_assets.core.protection import verdicts
 from rally_assets.core.protection.snapshots import take_snapshot
 from rally_assets.core.publish.league import publish_league
@@ -106,6 +109,55 @@ def import_league(
         )
     with timer("checks"):
         outcome.verdicts.update(verify(conn, outcome.league, run_id))
+    return outcome
+
+
+def league_folders(landing: Path, leagues: list[str] | None = None) -> tuple[dict[str, Path], list[tuple[str, str]]]:
+    """The league folders under `landing` to import, by code (every one, or only `leagues`, in any
+    case), and (name, reason) for each that cannot be: a bad folder name, a named league without a folder."""
+    found: dict[str, Path] = {}
+    unusable: list[tuple[str, str]] = []
+    for folder in find_leagues(landing):
+        try:
+            found[league_code(folder)] = folder
+        except InputError as exc:
+            unusable.append((folder.name, str(exc)))
+    wanted = [code.upper() for code in leagues] if leagues else sorted(found)
+    unusable += [(code, f"no folder for league {code} in {landing}") for code in wanted if code not in found]
+    return {code: found[code] for code in wanted if code in found}, unusable
+
+
+DRY_RUN_PREFIX = "dry-run-"  # the run id of a rehearsal (never recorded: its transaction is rolled back)
+
+
+def rehearse_league(
+    conn: psycopg.Connection,
+    folder: Path,
+    *,
+    landing_root: Path | None = None,
+    limits: policy.ImportLimits = policy.ImportLimits(),  # noqa: B008 - frozen, shared safely
+) -> LeagueImport:
+    """What `import_league` would do, with nothing kept (`rally import --dry-run`): parse, stage, the
+    blocking verdicts, then the publish rehearsed (the same transaction, rolled back).
+
+    Staging, the run's record and its rejections are written inside one outer transaction that is
+    rolled back too, after clear_run: every table, staging and the ETL's own included, is left as it
+    was (only sequences may have advanced). The publish's report is what a real import would print.
+    """
+    parsed = parse_league(folder, landing_root=landing_root)
+    run_id = f"{DRY_RUN_PREFIX}{uuid.uuid4().hex[:16]}"
+    outcome = LeagueImport(league=parsed.league, run_id=run_id)
+    with conn.transaction() as everything:
+        stage_league(conn, parsed, run_id)
+        del parsed
+        outcome.verdicts.update(judge(conn, outcome.league, run_id, limits))
+        outcome.blocked_by = next((name for name, v in outcome.verdicts.items() if not v.passed), None)
+        if not outcome.blocked_by:
+            outcome.publish = publish_league(
+                conn, outcome.league, run_id, carry_user_links=limits.allow_churn, rehearse=True
+            )
+        clear_run(conn, run_id)
+        raise psycopg.Rollback(everything)
     return outcome
 
 

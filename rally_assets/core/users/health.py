@@ -7,7 +7,7 @@ import psycopg
 
 from rally_assets.core.policy import AVAILABILITY_MIN_PCT, CONTEXT_MIN_PCT, meets
 from rally_assets.core.sql import load_sql
-from rally_assets.core.users.contexts import league_context_health
+from rally_assets.core.users.contexts import league_context_health, plan_context_fixes
 from rally_assets.core.verdict import Verdict
 
 
@@ -92,3 +92,28 @@ def availability_user_id_verdict(conn: psycopg.Connection) -> Verdict:
     coverage = availability_user_id_coverage(conn)
     passed = meets(coverage["with_user_id"], coverage["total"], AVAILABILITY_MIN_PCT)
     return Verdict(passed, f"{coverage['pct']}% of {coverage['total']} availability rows carry a user_id", coverage)
+
+
+USER_HEALTH = """
+SELECT u.email, l.league_id,
+       (SELECT count(*) FROM user_player_associations a WHERE a.user_id = u.id),
+       (SELECT count(*) FROM player_availability pa WHERE pa.user_id = u.id)
+FROM users u LEFT JOIN leagues l ON l.id = u.league_context WHERE u.id = %s
+"""
+
+
+def user_health(conn: psycopg.Connection, user_id: int) -> dict:
+    """One user's league context (valid or not, and what the repair would set), links and availability.
+
+    The context is judged by the one rule, as for every user: `fix` is the change fix-league-contexts
+    would make (None when the context is valid, or when the user has no association to judge it by).
+    """
+    email, league, associations, availability = conn.execute(USER_HEALTH, (user_id,)).fetchone()
+    fixes = plan_context_fixes(conn, user_id=user_id)
+    return {
+        "email": email,
+        "league_context": league,
+        "associations": associations,
+        "availability": availability,
+        "fix": fixes[0] if fixes else None,
+    }

@@ -8,6 +8,13 @@ from __future__ import annotations
 
 import psycopg
 
+EMAIL_DOMAIN = "users.rally.example"  # every synthetic user's email ends in @ this
+
+
+def synthetic_user_count(conn: psycopg.Connection) -> int:
+    """How many synthetic users the database already holds (`rally demo` reuses them)."""
+    return conn.execute("SELECT count(*) FROM users WHERE email LIKE %s", (f"%@{EMAIL_DOMAIN}",)).fetchone()[0]
+
 
 def seed_users(conn: psycopg.Connection, n_users: int, seed: int = 0, availability_per_user: int = 3) -> dict:
     """Create up to `n_users` users, each linked to one active unclaimed player, with a league
@@ -23,9 +30,9 @@ def seed_users(conn: psycopg.Connection, n_users: int, seed: int = 0, availabili
                 WHERE p.is_active AND NOT EXISTS (
                     SELECT 1 FROM user_player_associations a WHERE a.tenniscores_player_id = p.tenniscores_player_id)
                 ORDER BY p.tenniscores_player_id, p.id)
-            SELECT *, 'player-' || md5(tenniscores_player_id) || '@users.rally.example' AS email
+            SELECT *, 'player-' || md5(tenniscores_player_id) || %(domain)s AS email
             FROM unclaimed ORDER BY md5(tenniscores_player_id || %(seed)s) LIMIT %(n)s""",
-            params,
+            {**params, "domain": f"@{EMAIL_DOMAIN}"},
         )
         users = conn.execute(
             """INSERT INTO users (email, password_hash, first_name, last_name, league_context, league_id,
@@ -54,3 +61,19 @@ def seed_users(conn: psycopg.Connection, n_users: int, seed: int = 0, availabili
             params,
         ).rowcount
     return {"users": users, "associations": links, "user_contexts": contexts, "availability": availability}
+
+
+DATABASE_TOTALS = {
+    "leagues": "SELECT count(*) FROM leagues",
+    "teams": "SELECT count(*) FROM teams",
+    "players_active": "SELECT count(*) FROM players WHERE is_active",
+    "match_scores": "SELECT count(*) FROM match_scores",
+    "users": "SELECT count(*) FROM users",
+    "associations": "SELECT count(*) FROM user_player_associations",
+    "availability": "SELECT count(*) FROM player_availability",
+}
+
+
+def database_totals(conn: psycopg.Connection) -> dict[str, int]:
+    """What the demo database holds, by kind (what `rally demo` prints at the end)."""
+    return {name: conn.execute(sql).fetchone()[0] for name, sql in DATABASE_TOTALS.items()}
