@@ -145,14 +145,10 @@ def _import(args) -> int:
     return code
 
 
-def _rehearse(conn, code: str, folder: Path, landing: Path, limits: policy.ImportLimits) -> bool:
+def _print_rehearsal(code: str, outcome) -> bool:
     """One league's dry run, printed as the real import prints it; False when it would fail."""
-    from rally_assets.core.pipeline import rehearse_league
-
-    try:
-        outcome = rehearse_league(conn, folder, landing_root=landing, limits=limits)
-    except InputError as exc:
-        print(f"{code}: FAILED {exc}", file=sys.stderr)
+    if isinstance(outcome, InputError):
+        print(f"{code}: FAILED {outcome}", file=sys.stderr)
         return False
     if outcome.blocked_by:
         why = outcome.verdicts[outcome.blocked_by].description
@@ -164,8 +160,8 @@ def _rehearse(conn, code: str, folder: Path, landing: Path, limits: policy.Impor
 
 
 def _dry_run(args) -> int:
-    """Parse, stage, judge and rehearse each league; print what the publish would change; keep nothing."""
-    from rally_assets.core.pipeline import league_folders
+    """Parse, stage, judge and publish each league in a transaction rolled back; print what would change."""
+    from rally_assets.core.pipeline import league_folders, rehearse_import
     from rally_assets.core.schema import missing_schema
 
     landing = Path(args.landing_dir).expanduser().resolve()
@@ -180,7 +176,10 @@ def _dry_run(args) -> int:
             raise RallyError(f"no league folders (with players.json or another landing file) under {landing}")
         for name, why in unusable:
             print(f"{name}: FAILED {why}", file=sys.stderr)
-        published = [_rehearse(conn, code, folder, landing, limits) for code, folder in found.items()]
+        published = [
+            _print_rehearsal(code, outcome)
+            for code, outcome in rehearse_import(conn, found, landing_root=landing, limits=limits)
+        ]
     if any(published):
         print(f"legend: {TABLE_LEGEND}")
     return 0 if all(published) and not unusable else 1
@@ -555,9 +554,24 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """The arguments; everything after `rally psql` goes to psql as it is (options included)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    if argv[:1] == ["psql"] and argv[1:2] not in (["-h"], ["--help"]):
+        args = parser.parse_args(["psql"])
+        args.psql_args = argv[1:]
+        return args
+    return parser.parse_args(argv)
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    return " ".join(n for n in ("rally", args.command, getattr(args, "leagues_command", None)) if n)
+
+
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")  # library deprecation chatter is not for operators
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
     try:
         return args.func(args)
     except RallyError as exc:
@@ -570,7 +584,7 @@ def main(argv: list[str] | None = None) -> int:
         message, code = _first_line(exc), 1
     except KeyboardInterrupt:
         return 130
-    print(f"rally {args.command}: {message}", file=sys.stderr)
+    print(f"{_command_name(args)}: {message}", file=sys.stderr)
     return code
 
 

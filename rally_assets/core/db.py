@@ -30,13 +30,13 @@ def redact(url: str) -> str:
     try:
         params = conninfo_to_dict(url)
     except psycopg.Error:
-        return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+        return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
     if "password" in params:
         params["password"] = "***"
     return (
         " ".join(f"{k}={v}" for k, v in params.items())
         if "password" in params
-        else re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+        else re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
     )
 
 

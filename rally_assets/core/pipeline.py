@@ -127,37 +127,51 @@ def league_folders(landing: Path, leagues: list[str] | None = None) -> tuple[dic
     return {code: found[code] for code in wanted if code in found}, unusable
 
 
-DRY_RUN_PREFIX = "dry-run-"  # the run id of a rehearsal (never recorded: its transaction is rolled back)
+DRY_RUN_PREFIX = "dry-run-"  # the run id of a rehearsal (never kept: its transaction is rolled back)
 
 
-def rehearse_league(
+def rehearse_import(
     conn: psycopg.Connection,
-    folder: Path,
+    folders: dict[str, Path],
     *,
     landing_root: Path | None = None,
     limits: policy.ImportLimits = policy.ImportLimits(),  # noqa: B008 - frozen, shared safely
-) -> LeagueImport:
-    """What `import_league` would do, with nothing kept (`rally import --dry-run`): parse, stage, the
-    blocking verdicts, then the publish rehearsed (the same transaction, rolled back).
+) -> Iterator[tuple[str, LeagueImport | InputError]]:
+    """`rally import --dry-run`: each league (code -> folder) as the import would take it, in order
+    (parse, stage, the blocking verdicts, the publish), all in ONE transaction rolled back at the end.
 
-    Staging, the run's record and its rejections are written inside one outer transaction that is
-    rolled back too, after clear_run: every table, staging and the ETL's own included, is left as it
-    was (only sequences may have advanced). The publish's report is what a real import would print.
+    Each league sees the leagues before it as the real import would (a club two leagues share is
+    inserted once, by the first), so every report is exactly what the real import would print.
+    Staging, the runs' records and rejections are rolled back with the rest: every table, the ETL's
+    own included, is left as it was (only sequences may have advanced). Yields (code, outcome), or
+    (code, the InputError) for a folder that cannot be read.
     """
+    with conn.transaction() as everything:
+        for code, folder in folders.items():
+            try:
+                yield code, _rehearse_league(conn, folder, landing_root, limits)
+            except InputError as exc:
+                yield code, exc
+        raise psycopg.Rollback(everything)
+
+
+def _rehearse_league(
+    conn: psycopg.Connection, folder: Path, landing_root: Path | None, limits: policy.ImportLimits
+) -> LeagueImport:
     parsed = parse_league(folder, landing_root=landing_root)
     run_id = f"{DRY_RUN_PREFIX}{uuid.uuid4().hex[:16]}"
     outcome = LeagueImport(league=parsed.league, run_id=run_id)
-    with conn.transaction() as everything:
+    with conn.transaction() as league:
         stage_league(conn, parsed, run_id)
         del parsed
         outcome.verdicts.update(judge(conn, outcome.league, run_id, limits))
         outcome.blocked_by = next((name for name, v in outcome.verdicts.items() if not v.passed), None)
-        if not outcome.blocked_by:
-            outcome.publish = publish_league(
-                conn, outcome.league, run_id, carry_user_links=limits.allow_churn, rehearse=True
-            )
-        clear_run(conn, run_id)
-        raise psycopg.Rollback(everything)
+        if outcome.blocked_by:
+            raise psycopg.Rollback(league)  # a refused league changes nothing; the next ones go on
+        # The publish itself (a savepoint of the rehearsal, which clears the league's staged rows),
+        # kept until the rehearsal's rollback so that the next league is judged on top of it.
+        outcome.publish = publish_league(conn, outcome.league, run_id, carry_user_links=limits.allow_churn)
+        outcome.publish.xid = None  # that transaction never commits
     return outcome
 
 

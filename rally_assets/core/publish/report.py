@@ -81,7 +81,9 @@ class PublishReport:
 
     @classmethod
     def from_json(cls, data: dict) -> PublishReport:
-        tables = {name: TableChanges(**changes) for name, changes in data.get("tables", {}).items()}
+        recorded = data.get("tables", {})  # jsonb keeps its keys in its own order: back to the publish's
+        order = [t for t in PUBLISHED_TABLES if t in recorded] + sorted(set(recorded) - set(PUBLISHED_TABLES))
+        tables = {name: TableChanges(**recorded[name]) for name in order}
         links = LinkCarry(**data["links"]) if data.get("links") else None
         rest = {k: v for k, v in data.items() if k not in ("tables", "links")}
         return cls(**rest, tables=tables, links=links)

@@ -127,6 +127,7 @@ def fix_league_contexts(
         if dry_run or not changes:
             return changes
         with context_repair(conn):
+            guarded_execute(conn, "DROP TABLE IF EXISTS context_fixes")  # several publishes in one dry run
             guarded_execute(
                 conn,
                 """CREATE TEMP TABLE context_fixes ON COMMIT DROP AS
