@@ -26,18 +26,18 @@ EMBEDDED_DB_NAME = "rally"
 
 
 def redact(url: str) -> str:
-    """Hide a password before a URL goes into an error message or a log, in any conninfo form."""
+    """Hide a password before a URL goes into an error message or a log, in any conninfo form; a URL
+    stays a URL (`rally db-url` prints it)."""
+    if "://" in url:
+        hidden = re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
+        return re.sub(r"([?&]password=)[^&]*", r"\1***", hidden)
     try:
         params = conninfo_to_dict(url)
     except psycopg.Error:
-        return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
+        return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", url)
     if "password" in params:
         params["password"] = "***"
-    return (
-        " ".join(f"{k}={v}" for k, v in params.items())
-        if "password" in params
-        else re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
-    )
+    return " ".join(f"{k}={v}" for k, v in params.items())
 
 
 def _embedded_server(keep_running: bool = True):
