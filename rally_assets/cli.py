@@ -69,13 +69,8 @@ def _stop_db(_args) -> int:
     if home is None:
         print(f"no embedded PostgreSQL: RALLY_HOME is unset and there is no .rally in {Path.cwd()} or above it")
         return 0
-    state = db.stop_embedded_server()
-    if state == "stopped":
-        print(f"embedded PostgreSQL under {home} stopped")
-    elif state == "not running":
-        print(f"embedded PostgreSQL under {home} is not running")
-    else:
-        print(f"no embedded PostgreSQL under {home}")
+    said = {"stopped": "stopped", "not running": "is not running"}.get(db.stop_embedded_server())
+    print(f"embedded PostgreSQL under {home} {said}" if said else f"no embedded PostgreSQL under {home}")
     return 0
 
 
@@ -121,12 +116,8 @@ def _print_post_import(outcome) -> int:
 
 def _policy_override(args) -> dict:
     """The operator's overrides of the import policy (ImportPolicy / ImportLimits field -> value)."""
-    override: dict = {}
-    if args.allow_churn:
-        override["allow_churn"] = True
-    if args.max_rejected_pct is not None:
-        override["max_rejected_pct"] = args.max_rejected_pct
-    return override
+    given = {"allow_churn": args.allow_churn or None, "max_rejected_pct": args.max_rejected_pct}
+    return {field: value for field, value in given.items() if value is not None}
 
 
 def _import(args) -> int:
@@ -198,14 +189,8 @@ def _user_health(conn, args) -> int:
     from rally_assets.core.users.health import user_health
 
     h = user_health(conn, _user(conn, args))
-    if h["associations"] == 0:
-        verdict = "not judged: no association"
-    elif h["fix"] is None:
-        verdict = "valid"
-    else:
-        verdict = f"invalid ({h['fix']['reason']}): fix-league-contexts would set {h['fix']['new_league']}"
     print(
-        f"{h['email']}: league context {h['league_context'] or 'NULL'} ({verdict}); "
+        f"{h['email']}: league context {h['league_context'] or 'NULL'} ({h['verdict']}); "
         f"{h['associations']} association(s); {h['availability']} availability row(s)"
     )
     return 1 if h["fix"] is not None else 0
@@ -425,26 +410,20 @@ def _ui(args) -> int:
 
 # One line per command: `rally --help` lists it, and it is the description of its own --help.
 COMMAND_HELP = {
-    "init-db": "create the Rally schema (and the embedded database and the landing folder when there are none), "
-    "or add what an existing database lacks; idempotent",
+    "init-db": "create the Rally schema (and the embedded database and the landing folder when there are none), or add what an existing database lacks; idempotent",
     "db-url": "print the URL of the database in use, password hidden (an embedded server is started if stopped)",
-    "psql": "open psql on the database in use (psql on the PATH, else the embedded server's); "
-    "what follows the command goes to psql, e.g. rally psql -c 'SELECT 1'",
+    "psql": "open psql on the database in use (psql on the PATH, else the embedded server's); what follows the command goes to psql, e.g. rally psql -c 'SELECT 1'",
     "stop-db": "stop the embedded PostgreSQL under RALLY_HOME (says so when it is not running)",
-    "import": "import league folders (one Dagster run per league) and print what each publish changed, per table; "
-    "exit 1 if any league fails",
-    "health": f"league-context health (exit 1 below {policy.CONTEXT_MIN_PCT:g}%%), availability user_id share, "
-    "orphan references; writes nothing",
+    "import": "import league folders (one Dagster run per league) and print what each publish changed, per table; exit 1 if any league fails",
+    "health": f"league-context health (exit 1 below {policy.CONTEXT_MIN_PCT:g}%%), availability user_id share, orphan references; writes nothing",
     "fix-league-contexts": "set NULL / broken / not-a-member league contexts by the one rule",
     "re-associate": "relink users whose players disappeared, then discover missing links",
     "discover": "link users with fewer than 2 associations to unambiguous namesakes",
     "relink-availability": "give availability rows without a user_id their user",
     "leagues": "the league partitions of the Dagster instance (one per league folder imported)",
     "list": "list the league partitions and whether each holds published data",
-    "remove": "remove a league partition that holds no published data (a mistaken folder name); "
-    "refused, saying why, when it holds some",
-    "demo": "generate a synthetic landing, import it (on the embedded default unless RALLY_DATABASE_URL is set) "
-    "and add synthetic users; a rerun reuses them",
+    "remove": "remove a league partition that holds no published data (a mistaken folder name); refused, saying why, when it holds some",
+    "demo": "generate a synthetic landing, import it (on the embedded default unless RALLY_DATABASE_URL is set) and add synthetic users; a rerun reuses them",
     "bench": "benchmark the import (real data, 10x and 100x synthetic) against COPY and row-by-row",
     "ui": "start `dagster dev` (UI, sensors, schedule) with DAGSTER_HOME under RALLY_HOME",
 }
@@ -454,6 +433,25 @@ REPAIRS = {
     "discover": _discover,
     "relink-availability": _relink_availability,
 }
+
+
+def _bounded(kind: type, low: float, high: float | None = None):
+    """An argparse type: a number of `kind` from `low` (to `high`), refused in one line otherwise."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
+        if value < low or (high is not None and value > high):
+            limits = f"from {low:g} to {high:g}" if high is not None else f"{low:g} or more"
+            raise argparse.ArgumentTypeError(f"must be {limits}, not {text}")
+        return value
+
+    return parse
+
+
+_positive_int = _bounded(int, 1)
 
 
 def _command(sub, name: str, func=None) -> argparse.ArgumentParser:
@@ -489,7 +487,7 @@ def _add_import_command(sub) -> None:
     )
     p.add_argument(
         "--max-rejected-pct",
-        type=float,
+        type=_bounded(float, 0, 100),
         metavar="PCT",
         help=f"operator override: the share of rejected rows a landing file may have (default "
         f"{policy.MAX_REJECTED_PCT:g}; launchpad: import_policy max_rejected_pct)",
@@ -506,7 +504,7 @@ def _add_user_commands(sub) -> None:
         if name == "discover":
             p.add_argument(
                 "--limit",
-                type=int,
+                type=_positive_int,
                 default=policy.DISCOVERY_LIMIT,
                 metavar="N",
                 help="users looked at (default %(default)s)",
@@ -523,7 +521,9 @@ def _add_league_commands(sub) -> None:
 
 def _add_tool_commands(sub) -> None:
     p = _command(sub, "demo", _demo)
-    p.add_argument("--scale", type=int, default=1, metavar="N", help="3 leagues and 100 users per unit (default 1)")
+    p.add_argument(
+        "--scale", type=_positive_int, default=1, metavar="N", help="3 leagues and 100 users per unit (default 1)"
+    )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the synthetic data (default 0)")
     p = _command(sub, "bench", _bench)
     p.add_argument(
@@ -535,7 +535,7 @@ def _add_tool_commands(sub) -> None:
         "--real-data", metavar="DIR", help="folder holding import_1 and import_2 (default ../shared/data/rally_real)"
     )
     p = _command(sub, "ui", _ui)
-    p.add_argument("--port", type=int, default=3000, help="port of the UI (default 3000)")
+    p.add_argument("--port", type=_positive_int, default=3000, help="port of the UI (default 3000)")
     p.add_argument("--host", default="127.0.0.1", help="address the UI listens on (default 127.0.0.1)")
 
 

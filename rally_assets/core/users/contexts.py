@@ -108,6 +108,23 @@ def plan_context_fixes(
     return [dict(zip(keys, r)) for r in rows]
 
 
+def _context_fixes_table(conn: psycopg.Connection, changes: list[dict]) -> None:
+    """The temp table context_fixes (user_id, league_id, team_id) for this transaction; dropped first,
+    since a dry run publishes several leagues in one transaction (pipeline.rehearse_import)."""
+    guarded_execute(conn, "DROP TABLE IF EXISTS context_fixes")
+    guarded_execute(
+        conn,
+        """CREATE TEMP TABLE context_fixes ON COMMIT DROP AS
+        SELECT * FROM unnest(%(users)s::integer[], %(contexts)s::integer[], %(teams)s::integer[])
+            AS f(user_id, league_id, team_id)""",
+        {
+            "users": [c["user_id"] for c in changes],
+            "contexts": [c["new_context"] for c in changes],
+            "teams": [c["team_id"] for c in changes],
+        },
+    )
+
+
 def fix_league_contexts(
     conn: psycopg.Connection,
     *,
@@ -127,18 +144,7 @@ def fix_league_contexts(
         if dry_run or not changes:
             return changes
         with context_repair(conn):
-            guarded_execute(conn, "DROP TABLE IF EXISTS context_fixes")  # several publishes in one dry run
-            guarded_execute(
-                conn,
-                """CREATE TEMP TABLE context_fixes ON COMMIT DROP AS
-                SELECT * FROM unnest(%(users)s::integer[], %(contexts)s::integer[], %(teams)s::integer[])
-                    AS f(user_id, league_id, team_id)""",
-                {
-                    "users": [c["user_id"] for c in changes],
-                    "contexts": [c["new_context"] for c in changes],
-                    "teams": [c["team_id"] for c in changes],
-                },
-            )
+            _context_fixes_table(conn, changes)
             guarded_execute(
                 conn,
                 "UPDATE users u SET league_context = f.league_id, league_id = f.league_id "

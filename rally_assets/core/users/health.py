@@ -106,14 +106,23 @@ def user_health(conn: psycopg.Connection, user_id: int) -> dict:
     """One user's league context (valid or not, and what the repair would set), links and availability.
 
     The context is judged by the one rule, as for every user: `fix` is the change fix-league-contexts
-    would make (None when the context is valid, or when the user has no association to judge it by).
+    would make (None when the context is valid, or when the user has no association to judge it by);
+    `verdict` says which, for the operator.
     """
     email, league, associations, availability = conn.execute(USER_HEALTH, (user_id,)).fetchone()
     fixes = plan_context_fixes(conn, user_id=user_id)
+    fix = fixes[0] if fixes else None
+    if associations == 0:
+        verdict = "not judged: no association"
+    elif fix is None:
+        verdict = "valid"
+    else:
+        verdict = f"invalid ({fix['reason']}): fix-league-contexts would set {fix['new_league']}"
     return {
         "email": email,
         "league_context": league,
         "associations": associations,
         "availability": availability,
-        "fix": fixes[0] if fixes else None,
+        "fix": fix,
+        "verdict": verdict,
     }
