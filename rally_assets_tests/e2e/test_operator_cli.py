@@ -365,3 +365,27 @@ def test_psql_runs_on_the_database_in_use(fresh_db, tmp_path):
     proc = rally("psql", "-At", "-c", "SELECT current_database()", cwd=tmp_path, RALLY_DATABASE_URL=fresh_db)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == conninfo_to_dict(fresh_db)["dbname"]
+
+
+@requires_real_data
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["import", "{tmp}/nowhere"], "rally import: {tmp}/nowhere: is not a folder"),
+        (["import", "--dry-run", "{tmp}/nowhere"], "rally import: {tmp}/nowhere: is not a folder"),
+        (
+            ["import", "--dry-run", "--league", "xyz", str(IMPORT_1)],
+            f"XYZ: FAILED no folder for league XYZ in {IMPORT_1}",
+        ),
+        (
+            ["import", "--max-rejected-pct", "200", "x"],
+            "rally import: argument --max-rejected-pct: must be from 0 to 100",
+        ),
+        (["discover", "--limit", "0"], "rally discover: argument --limit: must be 1 or more, not 0"),
+        (["fix-league-contexts", "--specific-user", "nobody@example.com"], "no user with email 'nobody@example.com'"),
+    ],
+)
+def test_errors_an_operator_can_cause_are_one_line(fresh_db, tmp_path, args, expected):
+    proc = rally(*[a.format(tmp=tmp_path) for a in args], cwd=tmp_path, RALLY_DATABASE_URL=fresh_db)
+    assert proc.returncode != 0
+    assert expected.format(tmp=tmp_path) in one_line(proc)
