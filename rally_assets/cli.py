@@ -173,6 +173,7 @@ def _dry_run(args) -> int:
         ]
     if any(published):
         print(f"legend: {TABLE_LEGEND}")
+    print("dry run: nothing was written (after a real import, the post-import job then checks user-data health)")
     return 0 if all(published) and not unusable else 1
 
 
