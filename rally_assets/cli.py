@@ -1,4 +1,9 @@
-"""`rally`: what operators do by hand. Errors are one line on stderr and a non-zero exit code."""
+"""`rally`: what operators do by hand. Errors are one line on stderr and a non-zero exit code.
+
+Every command finds its database the same way (core/db.py): RALLY_DATABASE_URL, else the embedded
+PostgreSQL under RALLY_HOME or the nearest `.rally` folder in the current directory or above it;
+only `init-db` and `demo` create a new one.
+"""
 
 from __future__ import annotations
 
@@ -9,72 +14,115 @@ import sys
 import warnings
 from pathlib import Path
 
+import psycopg
+
+from rally_assets.commands import printing
 from rally_assets.core import db, policy
+from rally_assets.core.constants import LEAGUE_PARTITIONS
 from rally_assets.core.errors import RallyError
-from rally_assets.core.publish.report import LEGEND
-from rally_assets.core.settings import dagster_home, landing_dir, rally_home
+from rally_assets.core.publish.report import TABLE_LEGEND
+from rally_assets.core.settings import dagster_home, found_home, landing_dir, rally_home
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line (the command, what is wrong, where the help is)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+# --- the database ------------------------------------------------------------------------------
 
 
 def _init_db(args) -> int:
     from rally_assets.core.schema.init import init_db, plan_init
     from rally_assets.core.schema.profile import read_profile
 
-    with db.connection() as conn:
+    url = db.database_url(create=True)
+    with db.connection(url) as conn:
         plan = plan_init(conn) if args.dry_run else init_db(conn)
         triggers = read_profile(conn).triggers
-    written = ("leagues", "clubs", "series", "teams", "players", "match_scores", "schedule", "series_stats")
-    app_triggers = [f"{t}: {', '.join(names)}" for t, names in triggers.items() if t in written]
-    if app_triggers:  # they run on the import's writes too (e.g. updated_at stamps); the import is fine with them
-        print("the app's own triggers on tables the import writes: " + "; ".join(app_triggers))
-    if plan.empty:
-        print("schema ready: nothing to do")
+    printing.print_init_plan(plan, triggers, dry_run=args.dry_run)
+    print(f"database: {db.redact(url)}")
+    print(f"landing folder: {landing_dir(create=True)}")
+    return 0
+
+
+def _db_url(args) -> int:
+    url = db.database_url()
+    print(url if args.show_password else db.redact(url))
+    return 0
+
+
+def _psql(args) -> int:
+    executable = db.psql_executable()
+    if executable is None:
+        raise RallyError("psql is not installed: connect any PostgreSQL client to the URL `rally db-url` prints")
+    conninfo, extra_env = db.psql_invocation(db.database_url())
+    return subprocess.call([executable, conninfo, *args.psql_args], env={**os.environ, **extra_env})
+
+
+def _stop_db(_args) -> int:
+    if db.configured_database_url():
+        print("RALLY_DATABASE_URL is set: that server is not ours to stop")
         return 0
-    verb = "would" if args.dry_run else "did"
-    if plan.creates_app_schema:
-        print(f"empty database: {verb} create the app's schema as app_models_2025-11-14.sql defines it")
-    if plan.etl_schema:
-        print(f"the ETL's own schema (rally_etl): {verb} run {len(plan.etl_schema)} statement(s)")
-    if plan.app_extras:
-        print(f"additive extras on the app's tables ({verb} add; nullable or index only):")
-        for stmt in plan.app_extras:
-            print(f"  {stmt}")
+    home = found_home()
+    if home is None:
+        print(f"no embedded PostgreSQL: RALLY_HOME is unset and there is no .rally in {Path.cwd()} or above it")
+        return 0
+    said = {"stopped": "stopped", "not running": "is not running"}.get(db.stop_embedded_server())
+    print(f"embedded PostgreSQL under {home} {said}" if said else f"no embedded PostgreSQL under {home}")
     return 0
 
 
-def _print_outcomes(outcomes) -> int:
-    failed = 0
-    for o in outcomes:
-        if o.success:
-            print(f"{o.league}: published ({o.publish.summary()}) run {o.run_id}")
-        else:
-            failed += 1
-            print(f"{o.league}: FAILED {o.error}", file=sys.stderr)
-    if any(o.success for o in outcomes):
-        print(f"  ({LEGEND})")
-    return 1 if failed else 0
+# --- imports -----------------------------------------------------------------------------------
 
 
-def _print_post_import(outcome) -> int:
-    for name, (passed, why) in sorted(outcome.checks.items()):
-        print(f"check {name}: {'passed' if passed else 'FAILED'} - {why}")
-    if not outcome.success:
-        print(f"after the import: FAILED {outcome.error}", file=sys.stderr)
-        return 1
-    return 0
+def _policy_override(args) -> dict:
+    """The operator's overrides of the import policy (ImportPolicy / ImportLimits field -> value)."""
+    given = {"allow_churn": args.allow_churn or None, "max_rejected_pct": args.max_rejected_pct}
+    return {field: value for field, value in given.items() if value is not None}
 
 
 def _import(args) -> int:
-    from rally_assets.core.schema.init import require_ready
+    if args.dry_run:
+        return _dry_run(args)
     from rally_assets.defs.runner import import_leagues, run_post_import
 
-    with db.connection() as conn:
-        require_ready(conn)  # one line saying what to run, before any Dagster run starts
-    override = {"allow_churn": True} if args.allow_churn else None
+    _require_ready()  # one line saying what to run, before any Dagster run starts
+    override = _policy_override(args) or None
     outcomes = import_leagues(Path(args.landing_dir), args.league or None, policy=override)
-    code = _print_outcomes(outcomes)
+    code = printing.print_outcomes(outcomes)
     if any(o.success for o in outcomes):
-        code = max(code, _print_post_import(run_post_import(policy=override)))
+        code = max(code, printing.print_post_import(run_post_import(policy=override)))
     return code
+
+
+def _dry_run(args) -> int:
+    """Parse, stage, judge and publish each league in a transaction rolled back; print what would change."""
+    from rally_assets.core.pipeline import league_folders, rehearse_import
+    from rally_assets.core.schema.init import require_ready
+
+    landing = Path(args.landing_dir).expanduser().resolve()
+    limits = policy.ImportLimits(**_policy_override(args))
+    with db.connection() as conn:
+        require_ready(conn)  # a dry run writes nothing, the ETL's schema included: it must be there
+        found, unusable = league_folders(landing, args.league)
+        if not found and not unusable:
+            raise RallyError(f"no league folders (with players.json or another landing file) under {landing}")
+        for name, why in unusable:
+            print(f"{name}: FAILED {why}", file=sys.stderr)
+        published = [
+            printing.print_rehearsal(code, outcome)
+            for code, outcome in rehearse_import(conn, found, landing_root=landing, limits=limits)
+        ]
+    if any(published):
+        print(f"legend: {TABLE_LEGEND}")
+    print("dry run: nothing was written (after a real import, the post-import job then checks user-data health)")
+    return 0 if all(published) and not unusable else 1
+
+
+# --- user data: health and repairs -------------------------------------------------------------
 
 
 def _user(conn, args) -> int | None:
@@ -83,7 +131,18 @@ def _user(conn, args) -> int | None:
     return user_id_for(conn, getattr(args, "specific_user", None))
 
 
-def _health(_args) -> int:
+def _user_health(conn, args) -> int:
+    from rally_assets.core.users.health import user_health
+
+    h = user_health(conn, _user(conn, args))
+    print(
+        f"{h['email']}: league context {h['league_context'] or 'NULL'} ({h['verdict']}); "
+        f"{h['associations']} association(s); {h['availability']} availability row(s)"
+    )
+    return 1 if h["fix"] is not None else 0
+
+
+def _health(args) -> int:
     from rally_assets.core.users.health import (
         availability_user_id_verdict,
         league_context_verdict,
@@ -92,9 +151,12 @@ def _health(_args) -> int:
     )
 
     with db.connection() as conn:
+        if args.specific_user:
+            return _user_health(conn, args)
         contexts = league_context_verdict(conn)
         availability = availability_user_id_verdict(conn)
         orphans = orphan_references(conn)
+        anomalies = user_data_anomalies(conn)
     h, a = contexts.measures, availability.measures
     print(
         f"league-context health: {h['score']}% ({h['band']}) - {h['valid']} valid, {h['null']} NULL, "
@@ -102,17 +164,7 @@ def _health(_args) -> int:
     )
     print(f"availability rows with a user_id: {a['pct']}% ({a['with_user_id']} of {a['total']})")
     print("orphan references: " + (", ".join(f"{k} {v}" for k, v in orphans.items() if v) or "none"))
-    with db.connection() as conn:
-        anomalies = user_data_anomalies(conn)
-    print("user data as it is (reported, never changed to make room):")
-    for kind, found in anomalies.items():
-        ids = (
-            (": " + ", ".join(found["ids"]) + (" ..." if found["count"] > len(found["ids"]) else ""))
-            if found["count"]
-            else ""
-        )
-        reasons = f" ({found['reasons']})" if found.get("reasons") else ""
-        print(f"  {kind}: {found['count']}{ids}{reasons}")
+    printing.print_anomalies(anomalies)
     return 0 if contexts.passed else 1
 
 
@@ -136,28 +188,13 @@ def _fix_league_contexts(args) -> int:
     return 0
 
 
-def _print_links(result: dict, dry_run: bool) -> None:
-    """One line per link carried or discovered and per context set (what a dry run would do)."""
-    link, put = ("[DRY RUN] would link", "[DRY RUN] would set") if dry_run else ("linked", "set")
-    for c in result.get("carried", []):
-        print(
-            f"{link} user {c['user_id']} to {c['tenniscores_player_id']} ({c['league']}, was {c['old_player_id']}: {c['reason']})"
-        )
-    for c in result["discovered"]:
-        print(
-            f"{link} {c['email']} to {c['tenniscores_player_id']} ({c['league']}, confidence {c['confidence']}: {c['reason']})"
-        )
-    for c in result["contexts"]:
-        print(f"{put} {c['email']} league context to {c['new_league']} ({c['reason']})")
-
-
 def _re_associate(args) -> int:
     from rally_assets.core.users.repairs import re_associate
 
     with db.connection() as conn:
         uid = _user(conn, args)
         result = re_associate(conn, user_id=uid, dry_run=args.dry_run)
-    _print_links(result, args.dry_run)
+    printing.print_links(result, args.dry_run)
     for c in result["unmatched"]:
         print(f"not relinked: user {c['user_id']} on {c['old_player_id']}: {c['reason']}")
     print(
@@ -173,7 +210,7 @@ def _discover(args) -> int:
     with db.connection() as conn:
         uid = _user(conn, args)
         result = discover(conn, limit=args.limit, user_id=uid, dry_run=args.dry_run)
-    _print_links(result, args.dry_run)
+    printing.print_links(result, args.dry_run)
     print(
         f"{len(result['discovered'])} association(s) {'to create' if args.dry_run else 'created'}, "
         f"{len(result['contexts'])} context(s) {'to set' if args.dry_run else 'set'}"
@@ -196,34 +233,77 @@ def _relink_availability(args) -> int:
     return 0
 
 
+# --- league partitions -------------------------------------------------------------------------
+
+
+def _leagues_list(_args) -> int:
+    from rally_assets.core.leagues import league_data
+    from rally_assets.defs.runner import dagster_instance
+
+    with db.connection() as conn:
+        codes = sorted(dagster_instance().get_dynamic_partitions(LEAGUE_PARTITIONS))
+        for code in codes:
+            data = league_data(conn, code)
+            print(f"{code}: " + (f"published ({data.describe()})" if data.published else "no published data"))
+    if not codes:
+        print(f"no league partitions (Dagster home {dagster_home()})")
+    return 0
+
+
+def _leagues_remove(args) -> int:
+    from rally_assets.core.leagues import league_data
+    from rally_assets.defs.runner import dagster_instance
+
+    code = args.code.upper()
+    with db.connection() as conn:
+        data = league_data(conn, code)
+    instance = dagster_instance()
+    known = sorted(instance.get_dynamic_partitions(LEAGUE_PARTITIONS))
+    if code not in known:
+        print(f"no league partition {code}: nothing to remove (partitions: {', '.join(known) or 'none'})")
+        return 0
+    if data.published:
+        raise RallyError(
+            f"league {code} holds published data ({data.describe()}): its partition stays, it is how the UI "
+            "shows that data and its history"
+        )
+    folder = next((p for p in landing_dir().glob("*") if p.is_dir() and p.name.upper() == code), None)
+    if args.dry_run:
+        print(f"[DRY RUN] would remove league partition {code} (it holds no published data)")
+    else:
+        instance.delete_dynamic_partition(LEAGUE_PARTITIONS, code)
+        print(f"removed league partition {code} (it held no published data)")
+    if folder is not None:
+        print(f"its folder {folder} is still in the landing zone: the landing sensor adds it back unless it goes too")
+    return 0
+
+
+# --- demo, bench, ui ---------------------------------------------------------------------------
+
+
 def _demo(args) -> int:
     from rally_assets.core.schema.init import init_db
     from rally_assets.defs.runner import import_leagues, run_post_import
     from rally_assets.tooling.synthetic.landing import generate_landing
-    from rally_assets.tooling.synthetic.users import seed_users
+    from rally_assets.tooling.synthetic.users import database_totals, seed_users, synthetic_user_count
 
+    url = db.database_url(create=True)
     landing = rally_home() / "demo" / f"landing-scale{args.scale}-seed{args.seed}"
     leagues = generate_landing(landing, scale=args.scale, seed=args.seed)
     print(f"demo landing: {len(leagues)} league folders in {landing}")
-    with db.connection() as conn:
+    landing_dir(create=True)
+    with db.connection(url) as conn:
         init_db(conn)
-    code = _print_outcomes(import_leagues(landing))
-    with db.connection() as conn:
-        seeded = seed_users(conn, n_users=100 * args.scale, seed=args.seed)
-    code = max(code, _print_post_import(run_post_import()))
-    with db.connection() as conn:
-        totals = dict(
-            zip(
-                ("leagues", "teams", "players_active", "match_scores", "users", "associations", "availability"),
-                conn.execute(
-                    """SELECT (SELECT count(*) FROM leagues), (SELECT count(*) FROM teams),
-                              (SELECT count(*) FROM players WHERE is_active), (SELECT count(*) FROM match_scores),
-                              (SELECT count(*) FROM users), (SELECT count(*) FROM user_player_associations),
-                              (SELECT count(*) FROM player_availability)"""
-                ).fetchone(),
-            )
+    code = printing.print_outcomes(import_leagues(landing))
+    with db.connection(url) as conn:
+        wanted, existing = 100 * args.scale, synthetic_user_count(conn)
+        seeded = (
+            seed_users(conn, n_users=max(0, wanted - existing), seed=args.seed)["users"] if wanted > existing else 0
         )
-    print(f"synthetic users added: {seeded}")
+    code = max(code, printing.print_post_import(run_post_import()))
+    with db.connection(url) as conn:
+        totals = database_totals(conn)
+    print(f"synthetic users: {existing + seeded} ({seeded} added, {existing} reused)")
     print("database now holds: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
     print(f"embedded database and Dagster history under {rally_home()}; see them with `rally ui`")
     return code
@@ -251,95 +331,181 @@ def _bench(args) -> int:
 
 
 def _ui(args) -> int:
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home()), "RALLY_LANDING_DIR": str(landing_dir())}
-    cmd = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "dev",
-        "-m",
-        "rally_assets.definitions",
-        "-p",
-        str(args.port),
-        "-h",
-        args.host,
-    ]
+    db.database_url()  # the UI's runs need a database: say so now, in one line, if there is none
+    env = {
+        **os.environ,
+        "RALLY_HOME": str(rally_home()),
+        "DAGSTER_HOME": str(dagster_home()),
+        "RALLY_LANDING_DIR": str(landing_dir(create=True)),
+    }
+    cmd = [sys.executable, "-m", "dagster", "dev", "-m", "rally_assets.definitions", "-p", str(args.port)]
     print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={env['DAGSTER_HOME']})")
-    return subprocess.call(cmd, env=env)
+    return subprocess.call([*cmd, "-h", args.host], env=env)
 
 
-def _stop_db(_args) -> int:
-    if db.configured_database_url():
-        print("RALLY_DATABASE_URL is set: that server is not ours to stop")
-    elif db.stop_embedded_server():
-        print(f"embedded PostgreSQL under {rally_home()} stopped")
-    else:
-        print(f"no embedded PostgreSQL under {rally_home()}")
-    return 0
+# --- the parser --------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rally", description="The Rally league ETL (Dagster) and its repairs.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("init-db", help="make the database ready: the app's schema if empty, the ETL's schema, extras")
+# One line per command: `rally --help` lists it, and it is the description of its own --help.
+COMMAND_HELP = {
+    "init-db": "make the database ready: on an empty one the app's schema as the app defines it, then the ETL's own schema (rally_etl) and additive extras; on the app's existing database only those (--dry-run lists them); creates the embedded database and the landing folder when there are none; idempotent",
+    "db-url": "print the URL of the database in use, password hidden (an embedded server is started if stopped)",
+    "psql": "open psql on the database in use (psql on the PATH, else the embedded server's); what follows the command goes to psql, e.g. rally psql -c 'SELECT 1'",
+    "stop-db": "stop the embedded PostgreSQL under RALLY_HOME (says so when it is not running)",
+    "import": "import league folders (one Dagster run per league) and print what each publish changed, per table; exit 1 if any league fails",
+    "health": f"league-context health (exit 1 below {policy.CONTEXT_MIN_PCT:g}%%), availability user_id share, orphan references; writes nothing",
+    "fix-league-contexts": "set NULL / broken / not-a-member league contexts by the one rule",
+    "re-associate": "relink users whose players disappeared, then discover missing links",
+    "discover": "link users with fewer than 2 associations to unambiguous namesakes",
+    "relink-availability": "give availability rows without a user_id their user",
+    "leagues": "the league partitions of the Dagster instance (one per league folder imported)",
+    "list": "list the league partitions and whether each holds published data",
+    "remove": "remove a league partition that holds no published data (a mistaken folder name); refused, saying why, when it holds some",
+    "demo": "generate a synthetic landing, import it (on the embedded default unless RALLY_DATABASE_URL is set) and add synthetic users; a rerun reuses them",
+    "bench": "the benchmark: real import_1/import_2, synthetic 10x and 100x landings, COPY and row-by-row baselines, 100k-user health checks, a 1,000-folder sensor tick; a full run rewrites BENCHMARKS.md",
+    "ui": "start `dagster dev` (UI, sensors, schedule) with DAGSTER_HOME under RALLY_HOME",
+}
+REPAIRS = {
+    "fix-league-contexts": _fix_league_contexts,
+    "re-associate": _re_associate,
+    "discover": _discover,
+    "relink-availability": _relink_availability,
+}
+
+
+def _bounded(kind: type, low: float, high: float | None = None):
+    """An argparse type: a number of `kind` from `low` (to `high`), refused in one line otherwise."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
+        if value < low or (high is not None and value > high):
+            limits = f"from {low:g} to {high:g}" if high is not None else f"{low:g} or more"
+            raise argparse.ArgumentTypeError(f"must be {limits}, not {text}")
+        return value
+
+    return parse
+
+
+_positive_int = _bounded(int, 1)
+
+
+def _command(sub, name: str, func=None) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=COMMAND_HELP[name], description=COMMAND_HELP[name])
+    if func is not None:
+        p.set_defaults(func=func)
+    return p
+
+
+def _add_database_commands(sub) -> None:
+    p = _command(sub, "init-db", _init_db)
     p.add_argument("--dry-run", action="store_true", help="write nothing; list what init-db would add")
-    p.set_defaults(func=_init_db)
-    p = sub.add_parser("import", help="import league folders (one Dagster run per league)")
-    p.add_argument("landing_dir", help="folder holding one folder per league")
+    p = _command(sub, "db-url", _db_url)
+    p.add_argument("--show-password", action="store_true", help="print the password too")
+    p = _command(sub, "psql", _psql)
+    p.add_argument("psql_args", nargs=argparse.REMAINDER, metavar="PSQL_ARGS", help="passed to psql as they are")
+    _command(sub, "stop-db", _stop_db)
+
+
+def _add_import_command(sub) -> None:
+    p = _command(sub, "import", _import)
+    p.add_argument("landing_dir", metavar="LANDING_DIR", help="folder holding one folder per league")
     p.add_argument("--league", action="append", metavar="CODE", help="import only this league (repeatable)")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="parse, stage, run the blocking checks and rehearse the publish; print what it would change; write nothing",
+    )
     p.add_argument(
         "--allow-churn",
         action="store_true",
-        help="operator override: publish even if the churn breaker trips, carrying user links across",
+        help="operator override: publish even if the churn breaker trips, carrying user links across "
+        "(launchpad: import_policy allow_churn: true)",
     )
-    p.set_defaults(func=_import)
-    sub.add_parser(
-        "health",
-        help=f"league-context health (exit 1 below {policy.CONTEXT_MIN_PCT:g}%%), availability user_id share, orphans",
-    ).set_defaults(func=_health)
-    for name, func, text in (
-        (
-            "fix-league-contexts",
-            _fix_league_contexts,
-            "set NULL / broken / not-a-member league contexts by the one rule",
-        ),
-        ("re-associate", _re_associate, "relink users whose players disappeared, then discover missing links"),
-        ("discover", _discover, "link users with fewer than 2 associations to unambiguous namesakes"),
-        ("relink-availability", _relink_availability, "give availability rows without a user_id their user"),
-    ):
-        p = sub.add_parser(name, help=text)
+    p.add_argument(
+        "--max-rejected-pct",
+        type=_bounded(float, 0, 100),
+        metavar="PCT",
+        help=f"operator override: the share of rejected rows a landing file may have (default "
+        f"{policy.MAX_REJECTED_PCT:g}; launchpad: import_policy max_rejected_pct)",
+    )
+
+
+def _add_user_commands(sub) -> None:
+    p = _command(sub, "health", _health)
+    p.add_argument("--specific-user", metavar="EMAIL", help="only this user: context valid or not, links, availability")
+    for name, func in REPAIRS.items():
+        p = _command(sub, name, func)
         p.add_argument("--dry-run", action="store_true", help="write nothing; print exactly what would change")
-        p.add_argument("--specific-user", metavar="EMAIL", help="only this user")
+        p.add_argument("--specific-user", metavar="EMAIL", help="only this user (an unknown email exits 2)")
         if name == "discover":
             p.add_argument(
                 "--limit",
-                type=int,
+                type=_positive_int,
                 default=policy.DISCOVERY_LIMIT,
-                help=f"users looked at (default {policy.DISCOVERY_LIMIT})",
+                metavar="N",
+                help="users looked at (default %(default)s)",
             )
-        p.set_defaults(func=func)
-    p = sub.add_parser("demo", help="generate a synthetic landing, import it on the embedded default, add users")
-    p.add_argument("--scale", type=int, default=1, help="3 synthetic leagues per unit of scale (default 1)")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_demo)
-    p = sub.add_parser(
-        "bench", help="benchmark the import (real data, 10x and 100x synthetic) against COPY and row-by-row"
-    )
+
+
+def _add_league_commands(sub) -> None:
+    leagues = _command(sub, "leagues").add_subparsers(dest="leagues_command", required=True, metavar="ACTION")
+    _command(leagues, "list", _leagues_list)
+    p = _command(leagues, "remove", _leagues_remove)
+    p.add_argument("code", metavar="CODE", help="the league code (the folder name)")
+    p.add_argument("--dry-run", action="store_true", help="say what would be removed; remove nothing")
+
+
+def _add_tool_commands(sub) -> None:
+    p = _command(sub, "demo", _demo)
     p.add_argument(
-        "--quick", action="store_true", help="stop after 10x (CI); writes BENCHMARKS.md only with --markdown"
+        "--scale", type=_positive_int, default=1, metavar="N", help="3 leagues and 100 users per unit (default 1)"
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the synthetic data (default 0)")
+    p = _command(sub, "bench", _bench)
+    p.add_argument(
+        "--quick", action="store_true", help="stop after 10x (~2 min, CI); writes BENCHMARKS.md only with --markdown"
     )
     p.add_argument("--json", metavar="PATH", help="write every measurement as JSON here")
     p.add_argument("--markdown", metavar="PATH", help="write the table here (default for a full run: BENCHMARKS.md)")
     p.add_argument(
         "--real-data", metavar="DIR", help="folder holding import_1 and import_2 (default ../shared/data/rally_real)"
     )
-    p.set_defaults(func=_bench)
-    sub.add_parser("stop-db", help="stop the embedded PostgreSQL under RALLY_HOME").set_defaults(func=_stop_db)
-    p = sub.add_parser("ui", help="start `dagster dev` with DAGSTER_HOME under RALLY_HOME")
-    p.add_argument("--port", type=int, default=3000)
-    p.add_argument("--host", default="127.0.0.1")
-    p.set_defaults(func=_ui)
+    p = _command(sub, "ui", _ui)
+    p.add_argument("--port", type=_positive_int, default=3000, help="port of the UI (default 3000)")
+    p.add_argument("--host", default="127.0.0.1", help="address the UI listens on (default 127.0.0.1)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="rally", description="The Rally league ETL (Dagster) and its repairs.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_database_commands(sub)
+    _add_import_command(sub)
+    _add_user_commands(sub)
+    _add_league_commands(sub)
+    _add_tool_commands(sub)
     return parser
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """The arguments; everything after `rally psql` goes to psql as it is (options included)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    if argv[:1] == ["psql"] and argv[1:2] not in (["-h"], ["--help"]):
+        args = parser.parse_args(["psql"])
+        args.psql_args = argv[1:]
+        return args
+    return parser.parse_args(argv)
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    return " ".join(n for n in ("rally", args.command, getattr(args, "leagues_command", None)) if n)
 
 
 # Commands that read or repair the app's data: on a database without the app's tables or the ETL's
@@ -356,16 +522,23 @@ def _require_ready() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")  # library deprecation chatter is not for operators
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
     try:
         if args.command in NEEDS_A_READY_DATABASE:
             _require_ready()
         return args.func(args)
     except RallyError as exc:
-        print(f"rally {args.command}: {exc}", file=sys.stderr)
-        return exc.exit_code
+        message, code = str(exc), exc.exit_code
+    except psycopg.errors.UndefinedTable as exc:
+        message, code = f"the database has no Rally schema ({_first_line(exc)}): run `rally init-db`", 1
+    except psycopg.Error as exc:
+        message, code = f"database error: {_first_line(exc)}", 1
+    except OSError as exc:
+        message, code = _first_line(exc), 1
     except KeyboardInterrupt:
         return 130
+    print(f"{_command_name(args)}: {message}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

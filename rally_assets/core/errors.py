@@ -11,6 +11,10 @@ class DatabaseUnavailable(RallyError):
     """The app database cannot be reached (bad URL, server down, auth refused)."""
 
 
+class NoDatabaseFound(RallyError):
+    """Neither RALLY_DATABASE_URL nor RALLY_HOME is set and no `.rally` with a database is found."""
+
+
 class InputError(RallyError):
     """A landing file cannot be used: names the file, and the row and field where there is one."""
 

@@ -75,3 +75,12 @@ def publish_report(conn: psycopg.Connection, run_id: str, league: str) -> Publis
     """What the run's publish changed (a PublishReport), or None if it did not publish."""
     data = _report_field(conn, run_id, league, "publish")
     return None if data is None else PublishReport.from_json(data)
+
+
+PUBLISHED_RUNS = "SELECT count(*), max(finished_at) FROM rally_etl.import_runs WHERE upper(league) = %(league)s AND status = 'published'"
+
+
+def published_runs(conn: psycopg.Connection, league: str) -> tuple[int, object]:
+    """How many runs published `league`, and when the last one finished (None if none did)."""
+    count, last = conn.execute(PUBLISHED_RUNS, {"league": league.upper()}).fetchone()
+    return count, last

@@ -5,6 +5,7 @@ outside Dagster (the bench, the tests). The stages and the verdicts live here on
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,9 @@ from pathlib import Path
 import psycopg
 
 from rally_assets.core import policy
+from rally_assets.core.errors import InputError
 from rally_assets.core.parsing.league import ParsedLeague, parse_league
+from rally_assets.core.parsing.reading import find_leagues, league_code
 from rally_assets.core.protection import verdicts
 from rally_assets.core.protection.snapshots import take_snapshot
 from rally_assets.core.publish.league import publish_league
@@ -106,6 +109,69 @@ def import_league(
         )
     with timer("checks"):
         outcome.verdicts.update(verify(conn, outcome.league, run_id))
+    return outcome
+
+
+def league_folders(landing: Path, leagues: list[str] | None = None) -> tuple[dict[str, Path], list[tuple[str, str]]]:
+    """The league folders under `landing` to import, by code (every one, or only `leagues`, in any
+    case), and (name, reason) for each that cannot be: a bad folder name, a named league without a folder."""
+    found: dict[str, Path] = {}
+    unusable: list[tuple[str, str]] = []
+    for folder in find_leagues(landing):
+        try:
+            found[league_code(folder)] = folder
+        except InputError as exc:
+            unusable.append((folder.name, str(exc)))
+    wanted = [code.upper() for code in leagues] if leagues else sorted(found)
+    unusable += [(code, f"no folder for league {code} in {landing}") for code in wanted if code not in found]
+    return {code: found[code] for code in wanted if code in found}, unusable
+
+
+DRY_RUN_PREFIX = "dry-run-"  # the run id of a rehearsal (never kept: its transaction is rolled back)
+
+
+def rehearse_import(
+    conn: psycopg.Connection,
+    folders: dict[str, Path],
+    *,
+    landing_root: Path | None = None,
+    limits: policy.ImportLimits = policy.ImportLimits(),  # noqa: B008 - frozen, shared safely
+) -> Iterator[tuple[str, LeagueImport | InputError]]:
+    """`rally import --dry-run`: each league (code -> folder) as the import would take it, in order
+    (parse, stage, the blocking verdicts, the publish), all in ONE transaction rolled back at the end.
+
+    Each league sees the leagues before it as the real import would (a club two leagues share is
+    inserted once, by the first), so every report is exactly what the real import would print.
+    Staging, the runs' records and rejections are rolled back with the rest: every table, the ETL's
+    own included, is left as it was (only sequences may have advanced). Yields (code, outcome), or
+    (code, the InputError) for a folder that cannot be read.
+    """
+    with conn.transaction() as everything:
+        for code, folder in folders.items():
+            try:
+                yield code, _rehearse_league(conn, folder, landing_root, limits)
+            except InputError as exc:
+                yield code, exc
+        raise psycopg.Rollback(everything)
+
+
+def _rehearse_league(
+    conn: psycopg.Connection, folder: Path, landing_root: Path | None, limits: policy.ImportLimits
+) -> LeagueImport:
+    parsed = parse_league(folder, landing_root=landing_root)
+    run_id = f"{DRY_RUN_PREFIX}{uuid.uuid4().hex[:16]}"
+    outcome = LeagueImport(league=parsed.league, run_id=run_id)
+    with conn.transaction() as league:
+        stage_league(conn, parsed, run_id)
+        del parsed
+        outcome.verdicts.update(judge(conn, outcome.league, run_id, limits))
+        outcome.blocked_by = next((name for name, v in outcome.verdicts.items() if not v.passed), None)
+        if outcome.blocked_by:
+            raise psycopg.Rollback(league)  # a refused league changes nothing; the next ones go on
+        # The publish itself (a savepoint of the rehearsal, which clears the league's staged rows),
+        # kept until the rehearsal's rollback so that the next league is judged on top of it.
+        outcome.publish = publish_league(conn, outcome.league, run_id, carry_user_links=limits.allow_churn)
+        outcome.publish.xid = None  # that transaction never commits
     return outcome
 
 

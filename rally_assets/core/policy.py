@@ -16,6 +16,7 @@ ID_SCHEME_CHANGE_PCT = 50.0  # this share of player ids gone reads as an id-sche
 SNAPSHOT_KEEP = 30  # user-data snapshots kept per league
 STAGED_STALE_AFTER = "2 days"  # staged rows of runs that died before publishing are swept after this
 CARRIED_UNMATCHED_LISTED = 200  # unmatched links listed in a publish report
+USERS_TOUCHED_LISTED = 200  # users whose links or context a publish changed, listed in its report
 
 # --- repairs ----------------------------------------------------------------------------------
 DISCOVERY_LIMIT = 100  # users looked at per discovery run

@@ -8,27 +8,49 @@ from pathlib import Path
 from rally_assets.core import policy
 
 ENV_DATABASE_URL = "RALLY_DATABASE_URL"  # the app database; unset = embedded PostgreSQL under RALLY_HOME
-ENV_HOME = "RALLY_HOME"  # embedded database, Dagster home and demo data (default ./.rally)
+ENV_HOME = "RALLY_HOME"  # embedded database, Dagster home and demo data (default: the nearest .rally)
 ENV_LANDING_DIR = "RALLY_LANDING_DIR"  # where league folders land (default RALLY_HOME/landing)
+ENV_DAGSTER_HOME = "DAGSTER_HOME"  # Dagster's instance directory (default RALLY_HOME/dagster)
+
+HOME_DIR_NAME = ".rally"  # the folder `rally init-db` / `rally demo` create in the current directory
+
+
+def explicit_home() -> Path | None:
+    """RALLY_HOME when it is set."""
+    value = os.environ.get(ENV_HOME)
+    return Path(value).expanduser().resolve() if value else None
+
+
+def found_home(start: Path | None = None) -> Path | None:
+    """RALLY_HOME when set; else the nearest `.rally` folder in `start` (the current directory) or above it."""
+    explicit = explicit_home()
+    if explicit is not None:
+        return explicit
+    here = (start or Path.cwd()).resolve()
+    return next((d / HOME_DIR_NAME for d in (here, *here.parents) if (d / HOME_DIR_NAME).is_dir()), None)
 
 
 def rally_home() -> Path:
-    home = Path(os.environ.get(ENV_HOME) or ".rally").expanduser().resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    return home
+    """The home in use: RALLY_HOME, else the nearest `.rally`, else `./.rally` (not created here:
+    only what writes into it creates it)."""
+    return found_home() or (Path.cwd() / HOME_DIR_NAME).resolve()
 
 
 def configured_database_url() -> str | None:
     return os.environ.get(ENV_DATABASE_URL) or None
 
 
-def landing_dir() -> Path:
-    return Path(os.environ.get(ENV_LANDING_DIR) or rally_home() / "landing").expanduser().resolve()
+def landing_dir(create: bool = False) -> Path:
+    """RALLY_LANDING_DIR, else RALLY_HOME/landing; `create` makes it when missing (the sensor watches it)."""
+    path = Path(os.environ.get(ENV_LANDING_DIR) or rally_home() / "landing").expanduser().resolve()
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def dagster_home() -> Path:
     """DAGSTER_HOME when set, else RALLY_HOME/dagster (created, with a minimal dagster.yaml)."""
-    home = Path(os.environ.get("DAGSTER_HOME") or rally_home() / "dagster").expanduser().resolve()
+    home = Path(os.environ.get(ENV_DAGSTER_HOME) or rally_home() / "dagster").expanduser().resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():

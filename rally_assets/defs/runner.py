@@ -11,8 +11,8 @@ import dagster as dg
 
 from rally_assets.core import db, import_runs
 from rally_assets.core.constants import LEAGUE_PARTITIONS
-from rally_assets.core.errors import InputError, RallyError
-from rally_assets.core.parsing.reading import find_leagues, league_code
+from rally_assets.core.errors import RallyError
+from rally_assets.core.pipeline import league_folders
 from rally_assets.core.publish.report import PublishReport
 from rally_assets.core.settings import dagster_home
 
@@ -130,26 +130,15 @@ def import_leagues(
     from rally_assets.definitions import defs  # late: the CLI starts faster without Dagster loaded
 
     landing = Path(landing).expanduser().resolve()
-    outcomes: list[LeagueOutcome] = []
-    found: dict[str, Path] = {}
-    for folder in find_leagues(landing):
-        try:
-            found[league_code(folder)] = folder
-        except InputError as exc:
-            outcomes.append(LeagueOutcome(league=folder.name, success=False, error=str(exc)))
-    wanted = [code.upper() for code in leagues] if leagues else sorted(found)
+    found, unusable = league_folders(landing, leagues)
+    outcomes = [LeagueOutcome(league=name, success=False, error=why) for name, why in unusable]
     instance = instance or dagster_instance()
     job = defs.resolve_job_def(IMPORT_JOB)
     known = set(instance.get_dynamic_partitions(LEAGUE_PARTITIONS))
-    missing_partitions = [code for code in wanted if code in found and code not in known]
+    missing_partitions = [code for code in found if code not in known]
     if missing_partitions:
         instance.add_dynamic_partitions(LEAGUE_PARTITIONS, missing_partitions)
-    for code in wanted:
-        if code not in found:
-            outcomes.append(
-                LeagueOutcome(league=code, success=False, error=f"no folder for league {code} in {landing}")
-            )
-            continue
+    for code in found:
         result = job.execute_in_process(
             run_config=run_config(landing, policy),
             instance=instance,

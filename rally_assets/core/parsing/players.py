@@ -6,6 +6,7 @@ from collections import Counter
 
 import pandas as pd
 
+from rally_assets.core.errors import InputError
 from rally_assets.core.parsing.normalize import (
     canonical_team_name,
     club_from_team_name,
@@ -19,9 +20,27 @@ from rally_assets.core.parsing.normalize import (
 from rally_assets.core.parsing.reading import PTI_LIMIT, WIN_PCT_LIMIT
 from rally_assets.core.parsing.rows import REJECTION_COLUMNS, FileReport, FileRows, league_mismatch, on_text
 
+# A roster row without any of these is rejected; a file in which no record has one is not a roster.
+REQUIRED_FIELDS = ("Player ID", "Last Name", "Club")
+
+
+def require_roster_fields(rows: FileRows) -> None:
+    """Refuse a wrong-shaped players.json (`[{"foo": 1}]`): name the file and the fields no record has."""
+    missing = [f for f in REQUIRED_FIELDS if f not in rows.df.columns]
+    if not missing:
+        return
+    found = [str(c) for c in rows.df.columns]
+    seen = ", ".join(repr(c) for c in found[:10]) + (", ..." if len(found) > 10 else "") if found else "none"
+    raise InputError(
+        rows.file,
+        f"is not a roster: no record has the field(s) {', '.join(repr(f) for f in missing)} "
+        f"(a players.json record needs {', '.join(repr(f) for f in REQUIRED_FIELDS)}; fields found: {seen})",
+    )
+
 
 def parse_players(rows: FileRows, league: str, known_player_ids: set[str]) -> pd.DataFrame:
     """One row per roster record. known_player_ids is not used: this file is where they come from."""
+    require_roster_fields(rows)
     pid, club_raw, wins, losses = _reject_bad_records(rows, league)
     # The player's team: the scraper's own team column when it has one, else the mapping id.
     team_raw = rows.text("scrape_team").fillna(rows.text("Team")).fillna(rows.text("Series Mapping ID"))

@@ -54,16 +54,33 @@ def staged_quality(conn: psycopg.Connection, league: str, run_id: str, max_rejec
     }
 
 
+def override_hint(setting: str, value: str, flag: str) -> str:
+    """How an operator publishes a refused league anyway: the CLI flag and the launchpad config."""
+    return (
+        f"to publish anyway: rally import {flag}, or in the launchpad "
+        f"resources: {{import_policy: {{config: {{{setting}: {value}}}}}}}"
+    )
+
+
 def quality_verdict(conn: psycopg.Connection, league: str, run_id: str, limits: ImportLimits) -> Verdict:
     report = staged_quality(conn, league, run_id, limits.max_rejected_pct)
     passed = report.pop("passed")
-    why = (
-        "staged data is usable"
-        if passed
-        else f"files over {limits.max_rejected_pct}% rejected: {report['files_over_limit']}; "
-        f"duplicate natural keys: { {k: v for k, v in report['duplicate_natural_keys'].items() if v} }"
-    )
-    return Verdict(passed, why, report)
+    if passed:
+        return Verdict(True, "staged data is usable", report)
+    problems = []
+    if report["files_over_limit"]:
+        rates = ", ".join(f"{name} {rate}%" for name, rate in report["files_over_limit"].items())
+        problems.append(
+            f"files over {limits.max_rejected_pct}% rejected: {rates}; "
+            + override_hint("max_rejected_pct", "PCT", "--max-rejected-pct PCT")
+        )
+    duplicates = {name: n for name, n in report["duplicate_natural_keys"].items() if n}
+    if duplicates:
+        listed = ", ".join(f"{name} {n}" for name, n in duplicates.items())
+        problems.append(f"natural keys repeat in the staged rows ({listed}); no override: the files need fixing")
+    if not report["players_staged"]:
+        problems.append("no player was staged (every players.json row was rejected)")
+    return Verdict(False, "; ".join(problems) or "no parse report for this run", report)
 
 
 # The league's active players as they stand, and how many of their ids the staged players lack.
@@ -127,7 +144,7 @@ def churn_verdict(report: dict, limits: ImportLimits) -> Verdict:
         + (
             "; published anyway by operator override (allow_churn), user links carried across"
             if limits.allow_churn
-            else "; rerun with allow_churn (rally import --allow-churn) to publish anyway"
+            else "; " + override_hint("allow_churn", "true", "--allow-churn") + " (user links are carried across)"
         )
     )
     return Verdict(limits.allow_churn, why, measures)

@@ -138,9 +138,26 @@ def _publish_user_side(conn: psycopg.Connection, p: dict, report: PublishReport,
             **{k: carried[k] for k in ("links_carried", "links_unmatched", "users_stranded", "users_carried")},
             unmatched=carried["unmatched"][: policy.CARRIED_UNMATCHED_LISTED],
         )
+        report.users_touched += [
+            {
+                "user": f"user {c['user_id']}",
+                "change": f"linked to {c['tenniscores_player_id']} (was {c['old_player_id']})",
+                "reason": c["reason"],
+            }
+            for c in carried["carried"]
+        ]
     hook("league_contexts")
     fixes = fix_league_contexts(conn, league_id=p["lid"], source=source)
     report.contexts_fixed_by_reason = dict(Counter(f["reason"] for f in fixes))
+    report.users_touched += [
+        {
+            "user": f["email"],
+            "change": f"league context {f['old_league'] or f['old_context'] or 'none'} -> {f['new_league']}",
+            "reason": f["reason"],
+        }
+        for f in fixes
+    ]
+    del report.users_touched[policy.USERS_TOUCHED_LISTED :]
 
 
 def _publish(

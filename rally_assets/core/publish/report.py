@@ -19,6 +19,12 @@ PUBLISHED_TABLES = (
 )
 
 LEGEND = "+ inserted, ~ updated, - deleted, x deactivated (never deleted); '=' a table left as it was"
+TABLE_LEGEND = (
+    "inserted: new rows; updated: rows whose values changed (same id); deleted: fact rows the league's new "
+    "files no longer hold; deactivated: players missing from the files (kept, marked inactive); "
+    "kept: table left exactly as it was"
+)
+COUNTS = ("inserted", "updated", "deleted", "deactivated")
 
 
 @dataclass
@@ -67,6 +73,9 @@ class PublishReport:
     # Rows an older importer wrote that this publish identified (renamed in place) or could not.
     adoption: list[dict] = field(default_factory=list)
 
+    # The users whose links or league context the publish changed (the first ones): user, change, reason.
+    users_touched: list[dict] = field(default_factory=list)
+
     @property
     def contexts_fixed(self) -> int:
         return sum(self.contexts_fixed_by_reason.values())
@@ -76,8 +85,9 @@ class PublishReport:
 
     @classmethod
     def from_json(cls, data: dict) -> PublishReport:
-        given = data.get("tables", {})  # jsonb does not keep key order: the publish's order is restored
-        tables = {name: TableChanges(**given[name]) for name in PUBLISHED_TABLES if name in given}
+        recorded = data.get("tables", {})  # jsonb keeps its keys in its own order: back to the publish's
+        order = [t for t in PUBLISHED_TABLES if t in recorded] + sorted(set(recorded) - set(PUBLISHED_TABLES))
+        tables = {name: TableChanges(**recorded[name]) for name in order}
         links = LinkCarry(**data["links"]) if data.get("links") else None
         rest = {k: v for k, v in data.items() if k not in ("tables", "links")}
         return cls(**rest, tables=tables, links=links)
@@ -103,3 +113,24 @@ class PublishReport:
     def summary(self) -> str:
         """One line: every table and what happened to it (see LEGEND)."""
         return "; ".join(f"{table} {changes.summary()}" for table, changes in self.tables.items())
+
+    def table_lines(self) -> list[str]:
+        """Every table with its inserted / updated / deleted / deactivated counts, one line each
+        (see TABLE_LEGEND); a table left as it was says why."""
+        width = max(len(t) for t in self.tables)
+        lines = [f"{'table':<{width}}  " + "  ".join(f"{c:>11}" for c in COUNTS)]
+        for table, changes in self.tables.items():
+            if changes.kept:
+                lines.append(f"{table:<{width}}  kept: {changes.kept}")
+            else:
+                lines.append(f"{table:<{width}}  " + "  ".join(f"{getattr(changes, c):>11}" for c in COUNTS))
+        return lines
+
+    def users_line(self) -> str:
+        """How many users' links and league contexts the publish changed."""
+        carried = self.links.links_carried if self.links else 0
+        unmatched = f", {self.links.links_unmatched} not carried" if self.links and self.links.links_unmatched else ""
+        reasons = ", ".join(f"{n} {why}" for why, n in sorted(self.contexts_fixed_by_reason.items()))
+        return f"users: {carried} link(s) carried{unmatched}; {self.contexts_fixed} league context(s) set" + (
+            f" ({reasons})" if reasons else ""
+        )

@@ -16,7 +16,9 @@ def run(conn: psycopg.Connection, sql: str, params: dict | None = None):
 
 def temp_table(conn: psycopg.Connection, name: str, select_sql: str, params: dict | None = None) -> None:
     """A temp table for this transaction. Not ANALYZEd: with nested loops off the plans are hash
-    joins whatever the statistics say, and the planner sizes an unanalysed table from its pages."""
+    joins whatever the statistics say, and the planner sizes an unanalysed table from its pages.
+    Dropped first: a dry run publishes several leagues in one transaction (pipeline.rehearse_import)."""
+    run(conn, f"DROP TABLE IF EXISTS {name}")
     run(conn, f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {select_sql}", params)
 
 

@@ -121,6 +121,23 @@ def plan_context_fixes(
     return [dict(zip(keys, r)) for r in rows]
 
 
+def _context_fixes_table(conn: psycopg.Connection, changes: list[dict]) -> None:
+    """The temp table context_fixes (user_id, league_id, team_id) for this transaction; dropped first,
+    since a dry run publishes several leagues in one transaction (pipeline.rehearse_import)."""
+    guarded_execute(conn, "DROP TABLE IF EXISTS context_fixes")
+    guarded_execute(
+        conn,
+        """CREATE TEMP TABLE context_fixes ON COMMIT DROP AS
+        SELECT * FROM unnest(%(users)s::integer[], %(contexts)s::integer[], %(teams)s::integer[])
+            AS f(user_id, league_id, team_id)""",
+        {
+            "users": [c["user_id"] for c in changes],
+            "contexts": [c["new_context"] for c in changes],
+            "teams": [c["team_id"] for c in changes],
+        },
+    )
+
+
 def fix_league_contexts(
     conn: psycopg.Connection,
     *,
@@ -144,10 +161,6 @@ def fix_league_contexts(
     return changes
 
 
-CONTEXT_FIXES_TABLE = """
-CREATE TEMP TABLE context_fixes ON COMMIT DROP AS
-SELECT * FROM unnest(%(users)s::integer[], %(contexts)s::integer[], %(teams)s::integer[]) AS f(user_id, league_id, team_id)
-"""
 RECORD_CONTEXT_FIXES = """
 INSERT INTO rally_etl.repairs (source, kind, user_id, league, before_value, after_value, reason)
 SELECT %(source)s, 'league_context', x.user_id, x.new_league, x.old_context::text, x.new_context::text,
@@ -163,11 +176,7 @@ def _apply_context_fixes(conn: psycopg.Connection, profile: AppSchemaProfile, ch
     """Write the planned contexts: every users column that holds the context (the app's current one and,
     where it is still there, the older one), user_contexts where the app has it, and the repair log."""
     column = lambda key: [c[key] for c in changes]  # noqa: E731
-    guarded_execute(
-        conn,
-        CONTEXT_FIXES_TABLE,
-        {"users": column("user_id"), "contexts": column("new_context"), "teams": column("team_id")},
-    )
+    _context_fixes_table(conn, changes)
     sets = ", ".join(f"{c} = f.league_id" for c in profile.context_columns)
     guarded_execute(conn, f"UPDATE users u SET {sets} FROM context_fixes f WHERE u.id = f.user_id")
     if profile.user_context_columns:  # user_contexts follows: same league, and a team of the user's in it

@@ -10,7 +10,7 @@ import psycopg
 from rally_assets.core.policy import AVAILABILITY_MIN_PCT, CONTEXT_MIN_PCT, meets
 from rally_assets.core.schema.profile import AppSchemaProfile, read_profile
 from rally_assets.core.sql import load_sql
-from rally_assets.core.users.contexts import league_context_health
+from rally_assets.core.users.contexts import league_context_health, plan_context_fixes
 from rally_assets.core.verdict import Verdict
 
 
@@ -156,3 +156,40 @@ def user_data_anomalies(conn: psycopg.Connection) -> dict[str, dict]:
         "reasons": dict(Counter(r["blocked"] for r in blocked)),
     }
     return found
+
+
+def _user_health_sql(context_column: str) -> str:
+    return f"""
+SELECT u.email, l.league_id,
+       (SELECT count(*) FROM user_player_associations a WHERE a.user_id = u.id),
+       (SELECT count(*) FROM player_availability pa WHERE pa.user_id = u.id)
+FROM users u LEFT JOIN leagues l ON l.id = u.{context_column} WHERE u.id = %s
+"""
+
+
+def user_health(conn: psycopg.Connection, user_id: int) -> dict:
+    """One user's league context (valid or not, and what the repair would set), links and availability.
+
+    The context is judged by the one rule, as for every user: `fix` is the change fix-league-contexts
+    would make (None when the context is valid, or when the user has no association to judge it by);
+    `verdict` says which, for the operator.
+    """
+    email, league, associations, availability = conn.execute(
+        _user_health_sql(read_profile(conn).context_column), (user_id,)
+    ).fetchone()
+    fixes = plan_context_fixes(conn, user_id=user_id)
+    fix = fixes[0] if fixes else None
+    if associations == 0:
+        verdict = "not judged: no association"
+    elif fix is None:
+        verdict = "valid"
+    else:
+        verdict = f"invalid ({fix['reason']}): fix-league-contexts would set {fix['new_league']}"
+    return {
+        "email": email,
+        "league_context": league,
+        "associations": associations,
+        "availability": availability,
+        "fix": fix,
+        "verdict": verdict,
+    }

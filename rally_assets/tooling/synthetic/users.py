@@ -10,6 +10,13 @@ import psycopg
 
 from rally_assets.core.schema.profile import read_profile
 
+EMAIL_DOMAIN = "users.rally.example"  # every synthetic user's email ends in @ this
+
+
+def synthetic_user_count(conn: psycopg.Connection) -> int:
+    """How many synthetic users the database already holds (`rally demo` reuses them)."""
+    return conn.execute("SELECT count(*) FROM users WHERE email LIKE %s", (f"%@{EMAIL_DOMAIN}",)).fetchone()[0]
+
 
 def seed_users(conn: psycopg.Connection, n_users: int, seed: int = 0, availability_per_user: int = 3) -> dict:
     """Create up to `n_users` users, each linked to one active unclaimed player, with a league
@@ -25,9 +32,9 @@ def seed_users(conn: psycopg.Connection, n_users: int, seed: int = 0, availabili
                 WHERE p.is_active AND NOT EXISTS (
                     SELECT 1 FROM user_player_associations a WHERE a.tenniscores_player_id = p.tenniscores_player_id)
                 ORDER BY p.tenniscores_player_id, p.id)
-            SELECT *, 'player-' || md5(tenniscores_player_id) || '@users.rally.example' AS email
+            SELECT *, 'player-' || md5(tenniscores_player_id) || %(domain)s AS email
             FROM unclaimed ORDER BY md5(tenniscores_player_id || %(seed)s) LIMIT %(n)s""",
-            params,
+            {**params, "domain": f"@{EMAIL_DOMAIN}"},
         )
         profile = read_profile(conn)
         users = _insert(
@@ -100,3 +107,19 @@ def _insert(conn: psycopg.Connection, profile, table: str, values: dict[str, str
     present = {c: e for c, e in values.items() if profile.has(table, c)}
     sql = f"INSERT INTO {table} ({', '.join(present)}) SELECT {', '.join(present.values())} {rest}"
     return conn.execute(sql, params).rowcount
+
+
+DATABASE_TOTALS = {
+    "leagues": "SELECT count(*) FROM leagues",
+    "teams": "SELECT count(*) FROM teams",
+    "players_active": "SELECT count(*) FROM players WHERE is_active",
+    "match_scores": "SELECT count(*) FROM match_scores",
+    "users": "SELECT count(*) FROM users",
+    "associations": "SELECT count(*) FROM user_player_associations",
+    "availability": "SELECT count(*) FROM player_availability",
+}
+
+
+def database_totals(conn: psycopg.Connection) -> dict[str, int]:
+    """What the demo database holds, by kind (what `rally demo` prints at the end)."""
+    return {name: conn.execute(sql).fetchone()[0] for name, sql in DATABASE_TOTALS.items()}
