@@ -26,7 +26,7 @@ EXPECTED = {
         "match_history.json": (345, 345, {}),
         "schedules.json": (1766, 1674, {"bye": 73, "practice_stub": 19}),
         "series_stats.json": (545, 524, {"bye": 8, "ghost_series": 12, "legends_placeholder": 1}),
-        "player_history.json": (10, 8, {"unknown_player": 2}),
+        "player_history.json": (10, 8, {}),  # + 2 set aside (unknown_player), see SOUND_VARIATION
     },
     ("import_1", "CNSWPL"): {
         "players.json": (2654, 2638, {"duplicate_key": 16}),
@@ -37,7 +37,7 @@ EXPECTED = {
     },
     ("import_1", "NSTF"): {
         "players.json": (808, 808, {}),
-        "match_history.json": (194, 192, {"duplicate_record": 2}),
+        "match_history.json": (194, 192, {}),  # + 2 exact repeats folded, see SOUND_VARIATION
         "schedules.json": (110, 110, {}),
         "series_stats.json": (28, 28, {}),
     },
@@ -60,6 +60,13 @@ EXPECTED = {
     },
 }
 
+# Rows that are neither accepted nor rejected (issue 14: sound variation is not a rejection): exact
+# repeats folded, history of players the roster does not list set aside. Every other file: none.
+SOUND_VARIATION = {
+    ("import_1", "NSTF", "match_history.json"): {"folded": 2, "set_aside": {}},
+    ("import_1", "APTA_CHICAGO", "player_history.json"): {"folded": 0, "set_aside": {"unknown_player": 2}},
+}
+
 
 @pytest.fixture(scope="module")
 def parsed():
@@ -80,9 +87,13 @@ def test_real_files_parse_with_every_rejection_explained(parsed, imp, league):
     for name, (read, accepted, rejected) in EXPECTED[(imp, league)].items():
         report = result.reports[name]
         assert (report.rows_read, report.accepted, report.rejected) == (read, accepted, rejected), name
-        assert report.accepted + sum(report.rejected.values()) == report.rows_read
+        sound = SOUND_VARIATION.get((imp, league, name), {"folded": 0, "set_aside": {}})
+        assert {"folded": report.folded, "set_aside": report.set_aside} == sound, name
+        set_aside = sum(report.set_aside.values())
+        assert report.accepted + sum(report.rejected.values()) + set_aside + report.folded == report.rows_read
         listed = result.rejections[result.rejections["file"] == name]
-        assert len(listed) == read - accepted  # every rejected row listed with file, row and reason
+        # every rejected or set-aside row listed with file, row and reason; folded repeats only counted
+        assert len(listed) == read - accepted - report.folded
         assert listed["reason"].notna().all() and listed["row_number"].between(1, read).all()
     absent = set(result.reports) - set(EXPECTED[(imp, league)])
     assert all(not result.reports[name].present for name in absent)
