@@ -112,9 +112,7 @@ def league_label_matches(label: str, league: str) -> bool:
     (a misspelling, for codes of 4+ letters: two leagues are never that close)."""
     key = _label_key(label)
     return (
-        key == league
-        or key in LEAGUE_ALIASES.get(league, ())
-        or (len(league) >= 4 and _one_transposition(league, key))
+        key == league or key in LEAGUE_ALIASES.get(league, ()) or (len(league) >= 4 and _one_transposition(league, key))
     )
 
 

@@ -19,7 +19,6 @@ from rally_assets.core.parsing.normalize import (
 from rally_assets.core.parsing.reading import PTI_LIMIT, WIN_PCT_LIMIT
 from rally_assets.core.parsing.rows import REJECTION_COLUMNS, FileReport, FileRows, league_mismatch, on_text
 
-
 # Notes of the players report that the scrape_integrity check reads.
 SERIES_MAPPING_CHECKED = "series_mapping_id_checked"
 SERIES_MAPPING_DISAGREES = "series_mapping_id_disagrees"

@@ -164,9 +164,9 @@ class FileRows:
         row (7,537 empty APTA rows) stays rejected, each copy, so the file's unusable share is judged."""
         if not self._open.any():
             return
-        as_text = pd.Series(
-            [json.dumps(r, sort_keys=True, default=str) for r in self.records], index=self.df.index
-        )[self._open]
+        as_text = pd.Series([json.dumps(r, sort_keys=True, default=str) for r in self.records], index=self.df.index)[
+            self._open
+        ]
         repeats = as_text.duplicated().reindex(self.df.index, fill_value=False).to_numpy(dtype=bool)
         self._folded |= repeats
         self._open &= ~repeats
