@@ -1,7 +1,8 @@
 """The fact tables, replaced per league as a row diff keyed by `etl_row_hash` (a hash of the
 resolved row plus its occurrence number): rows that disappeared are deleted, new ones inserted,
 the rest left alone. App-created schedule rows (practice times) have no hash and are never
-considered. A fact table is replaced only from a file that was there."""
+considered. A fact table is replaced only from a file that was there, and only inside the
+publish's scope (a partial scrape replaces the rows of the series it covers, nothing else)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import psycopg
 
 from rally_assets.core.constants import SERIES_STATS_COUNTS
 from rally_assets.core.publish.report import TableChanges
+from rally_assets.core.publish.scope import in_scope
 from rally_assets.core.publish.steps import S, count, temp_table
 
 
@@ -21,10 +23,18 @@ def _team(alias: str, column: str) -> str:
 @dataclass(frozen=True)
 class FactSource:
     """How a fact table's rows come from its staged table: the FROM clause (alias m) and the
-    expression of each column (league_id is implied)."""
+    expression of each column (league_id is implied); and the series a row belongs to, for the
+    publish's scope (scope.py): of a staged row (over the FROM clause) and of a live row (alias t).
+    The series is not part of the row's hash: a full scrape hashes exactly as before."""
 
     source: str
     columns: dict[str, str]
+    staged_series: str
+    live_series: str
+
+
+def _team_series(column: str) -> str:
+    return f"(SELECT tt.series_id FROM teams tt WHERE tt.id = t.{column})"
 
 
 FACTS: dict[str, FactSource] = {
@@ -44,6 +54,8 @@ FACTS: dict[str, FactSource] = {
             "winner": "m.winner",
             "tenniscores_match_id": "m.tenniscores_match_id",
         },
+        staged_series="ht.series_id",
+        live_series=_team_series("home_team_id"),
     ),
     "schedule": FactSource(
         f"{S}.stg_schedule m {_team('ht', 'm.home_team')} {_team('at', 'm.away_team')}",
@@ -56,6 +68,8 @@ FACTS: dict[str, FactSource] = {
             "away_team_id": "at.team_id",
             "location": "m.location",
         },
+        staged_series="ht.series_id",
+        live_series=_team_series("home_team_id"),
     ),
     "series_stats": FactSource(
         f"{S}.stg_series_stats m {_team('t', 'm.team')} "
@@ -68,14 +82,18 @@ FACTS: dict[str, FactSource] = {
             "points": "m.points",
             **{c: f"m.{c}" for c in SERIES_STATS_COUNTS},
         },
+        staged_series="se.id",
+        live_series="t.series_id",
     ),
     # A history entry belongs to the player's row in the league (the active one, then the oldest).
     "player_history": FactSource(
         f"""{S}.stg_player_history m LEFT JOIN (
-              SELECT DISTINCT ON (tenniscores_player_id) tenniscores_player_id, id FROM players
+              SELECT DISTINCT ON (tenniscores_player_id) tenniscores_player_id, id, series_id FROM players
               WHERE league_id = %(lid)s ORDER BY tenniscores_player_id, is_active DESC, id) pl
             ON pl.tenniscores_player_id = m.tenniscores_player_id""",
         {"player_id": "pl.id", "series": "m.series", "date": "m.date", "end_pti": "m.end_pti"},
+        staged_series="pl.series_id",
+        live_series="(SELECT pp.series_id FROM players pp WHERE pp.id = t.player_id)",
     ),
 }
 
@@ -86,11 +104,12 @@ def _hashed_rows(fact: FactSource) -> str:
     row = "ROW(" + ", ".join(fact.columns.values()) + ")::text"
     return f"""SELECT {exprs},
            md5({row}) || '-' || row_number() OVER (PARTITION BY md5({row}) ORDER BY m.row_number) AS etl_row_hash
-    FROM {fact.source} WHERE m.run_id = %(run)s"""
+    FROM {fact.source} WHERE m.run_id = %(run)s AND {in_scope(fact.staged_series)}"""
 
 
-def _delete_gone(table: str) -> str:
+def _delete_gone(table: str, fact: FactSource) -> str:
     return f"""DELETE FROM {table} t WHERE t.league_id = %(lid)s AND t.etl_row_hash IS NOT NULL
+    AND {in_scope(fact.live_series)}
     AND NOT EXISTS (SELECT 1 FROM pub_{table} n WHERE n.etl_row_hash = t.etl_row_hash) RETURNING t.id"""
 
 
@@ -104,6 +123,6 @@ def _insert_new(table: str, columns: str) -> str:
 def replace_facts(conn: psycopg.Connection, table: str, p: dict) -> TableChanges:
     fact = FACTS[table]
     temp_table(conn, f"pub_{table}", _hashed_rows(fact), p)
-    deleted = count(conn, _delete_gone(table), p)
+    deleted = count(conn, _delete_gone(table, fact), p)
     inserted = count(conn, _insert_new(table, ", ".join(fact.columns)), p)
     return TableChanges(inserted=inserted, deleted=deleted)

@@ -15,6 +15,7 @@ from rally_assets.core.publish.facts import replace_facts
 from rally_assets.core.publish.players import upsert_players
 from rally_assets.core.publish.reference import upsert_clubs_and_series, upsert_league, upsert_teams
 from rally_assets.core.publish.report import LinkCarry, PublishReport, TableChanges
+from rally_assets.core.publish.scope import landing_scope
 from rally_assets.core.publish.steps import S
 from rally_assets.core.staging import clear_run
 from rally_assets.core.users.contexts import fix_league_contexts
@@ -135,6 +136,9 @@ def _publish(
     conn: psycopg.Connection, p: dict, present: set[str], report: PublishReport, hook, carry_user_links
 ) -> None:
     _prepare(conn, p, report)
+    # What the landing covers, judged under the publish lock: a partial scrape writes only its series.
+    report.scope = landing_scope(conn, p["league"], p["run"])
+    p["covered"] = report.scope.covered_param
     _publish_data(conn, p, present, report, hook)
     _publish_user_side(conn, p, report, hook, carry_user_links)
     hook("record")

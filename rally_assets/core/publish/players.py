@@ -6,6 +6,7 @@ from __future__ import annotations
 import psycopg
 
 from rally_assets.core.publish.report import TableChanges
+from rally_assets.core.publish.scope import in_scope
 from rally_assets.core.publish.steps import S, count, inserted_and_updated, run, temp_table
 
 # The columns a player row takes from the import; career_* keep the known value when not given.
@@ -57,7 +58,7 @@ UNION ALL
 UNION ALL
 (SELECT 'deactivated', o.tenniscores_player_id, concat_ws(' ', o.first_name, o.last_name),
         (SELECT team_name FROM teams WHERE id = o.team_id), NULL
-    FROM players o WHERE o.league_id = %(lid)s AND o.is_active IS NOT FALSE
+    FROM players o WHERE o.league_id = %(lid)s AND o.is_active IS NOT FALSE AND {in_scope("o.series_id")}
       AND NOT EXISTS (SELECT 1 FROM pub_players n WHERE {SAME_PLAYER})
     ORDER BY 2 LIMIT 5)
 """
@@ -78,9 +79,10 @@ ON CONFLICT (tenniscores_player_id, league_id, club_id, series_id) DO UPDATE
           IS DISTINCT FROM ({", ".join(_kept_if_absent(c) for c in PLAYER_VALUES)}, true)
 RETURNING (xmax = 0) AS inserted
 """
-DEACTIVATE_PLAYERS = """
+# Only inside the publish's scope: a partial scrape says nothing of the series it does not cover.
+DEACTIVATE_PLAYERS = f"""
 UPDATE players o SET is_active = false, updated_at = now()
-WHERE o.league_id = %(lid)s AND o.is_active IS NOT FALSE
+WHERE o.league_id = %(lid)s AND o.is_active IS NOT FALSE AND {in_scope("o.series_id")}
   AND NOT EXISTS (SELECT 1 FROM pub_players n
                   WHERE (n.tenniscores_player_id, n.club_id, n.series_id)
                       = (o.tenniscores_player_id, o.club_id, o.series_id))

@@ -8,6 +8,7 @@ import psycopg
 
 from rally_assets.core.constants import KNOWN_LEAGUES
 from rally_assets.core.publish.report import TableChanges
+from rally_assets.core.publish.scope import SCOPE_TABLE, in_scope
 from rally_assets.core.publish.steps import S, count, inserted_and_updated, run, temp_table
 
 INSERT_LEAGUE = """
@@ -36,12 +37,13 @@ INSERT INTO club_leagues (club_id, league_id) SELECT id, %(lid)s FROM pub_clubs
 ON CONFLICT (club_id, league_id) DO NOTHING
 """
 # display_name is set once, on insert: the app may rename it and an import never resets it.
+# A partial scrape adds no series it does not cover (%(covered)s; NULL for a full scrape).
 INSERT_SERIES = f"""
 INSERT INTO series (name, display_name, league_id)
 SELECT DISTINCT series, series, %(lid)s::integer FROM (
     SELECT series FROM {S}.stg_players WHERE run_id = %(run)s
     UNION SELECT series FROM {S}.stg_teams WHERE run_id = %(run)s) s
-WHERE series IS NOT NULL
+WHERE series IS NOT NULL AND (%(covered)s::text[] IS NULL OR series = ANY(%(covered)s::text[]))
 ON CONFLICT (league_id, name) DO NOTHING RETURNING id
 """
 LINK_SERIES = """
@@ -55,7 +57,7 @@ SELECT DISTINCT ON (rally_team_key(t.team_name)) t.team_name, rally_team_key(t.t
 FROM {S}.stg_teams t
 JOIN pub_clubs c ON c.name_key = lower(t.club)
 JOIN series s ON s.league_id = %(lid)s AND s.name = t.series
-WHERE t.run_id = %(run)s ORDER BY rally_team_key(t.team_name), t.team_name
+WHERE t.run_id = %(run)s AND {in_scope("s.id")} ORDER BY rally_team_key(t.team_name), t.team_name
 """
 # A known team keeps its id and its name; only its club/series/active flag follow the import.
 UPSERT_TEAMS = """
@@ -67,15 +69,15 @@ ON CONFLICT (league_id, team_key) DO UPDATE
           IS DISTINCT FROM (EXCLUDED.club_id, EXCLUDED.series_id, true)
 RETURNING (xmax = 0) AS inserted
 """
-DEACTIVATE_TEAMS = """
+DEACTIVATE_TEAMS = f"""
 UPDATE teams SET is_active = false, updated_at = now()
-WHERE league_id = %(lid)s AND is_active IS NOT FALSE
+WHERE league_id = %(lid)s AND is_active IS NOT FALSE AND {in_scope("teams.series_id")}
   AND NOT EXISTS (SELECT 1 FROM pub_teams n WHERE n.team_key = teams.team_key) RETURNING id
 """
 # Every team name the run mentions -> its team id, the key computed once per distinct name:
 # rally_team_key() is two regular expressions, and the joins of the facts would run it per row.
 TEAM_IDS_BY_NAME = f"""
-SELECT n.name, t.id AS team_id FROM (
+SELECT n.name, t.id AS team_id, t.series_id FROM (
     SELECT team_name AS name FROM {S}.stg_players WHERE run_id = %(run)s
     UNION SELECT home_team FROM {S}.stg_matches WHERE run_id = %(run)s
     UNION SELECT away_team FROM {S}.stg_matches WHERE run_id = %(run)s
@@ -94,12 +96,14 @@ def upsert_league(conn: psycopg.Connection, p: dict) -> tuple[int, TableChanges]
 
 
 def upsert_clubs_and_series(conn: psycopg.Connection, p: dict) -> tuple[TableChanges, TableChanges]:
+    """Clubs and series; then the publish's scope (pub_scope: the covered series, or the whole league)."""
     temp_table(conn, "pub_club_names", STAGED_CLUB_NAMES, p)
     clubs_added = count(conn, INSERT_CLUBS, p)
     temp_table(conn, "pub_clubs", CLUB_IDS)
     run(conn, LINK_CLUBS, p)
     series_added = count(conn, INSERT_SERIES, p)
     run(conn, LINK_SERIES, p)
+    run(conn, SCOPE_TABLE, p)
     return TableChanges(inserted=clubs_added), TableChanges(inserted=series_added)
 
 
