@@ -52,6 +52,11 @@ class ParsedLeague:
             self.teams["series"].dropna().unique().tolist() + self.players["series"].dropna().unique().tolist()
         )
 
+    @property
+    def covered_series(self) -> list[str]:
+        """The series this landing's players.json covers: a partial scrape publishes only these."""
+        return sorted(self.players["series"].dropna().unique().tolist())
+
     def summary(self) -> dict:
         return {name: report.as_dict() for name, report in self.reports.items()}
 

@@ -10,8 +10,11 @@ import psycopg
 from rally_assets.core import import_runs
 from rally_assets.core.constants import STAGING_SCHEMA
 from rally_assets.core.file_types import FILE_TYPES
-from rally_assets.core.policy import ID_SCHEME_CHANGE_PCT, MIN_ROWS_FOR_RATE, ImportLimits, pct
+from rally_assets.core.policy import MIN_ROWS_FOR_RATE, ImportLimits, pct
+from rally_assets.core.protection.churn_diagnosis import churn_diagnosis
+from rally_assets.core.protection.integrity import integrity
 from rally_assets.core.protection.snapshots import associations_missing, availability_changes, latest_snapshot
+from rally_assets.core.publish.scope import Scope, landing_scope
 from rally_assets.core.users.health import orphan_references
 from rally_assets.core.verdict import Verdict
 
@@ -59,7 +62,8 @@ def quality_verdict(conn: psycopg.Connection, league: str, run_id: str, limits: 
     why = (
         "staged data is usable"
         if passed
-        else f"files over {limits.max_rejected_pct}% rejected: {report['files_over_limit']}; "
+        else ("no player staged; " if not report["players_staged"] else "")
+        + f"files over {limits.max_rejected_pct}% rejected: {report['files_over_limit']}; "
         f"duplicate natural keys: { {k: v for k, v in report['duplicate_natural_keys'].items() if v} }"
     )
     return Verdict(passed, why, report)
@@ -72,35 +76,52 @@ WITH live AS (
                    WHERE a.tenniscores_player_id = p.tenniscores_player_id) AS linked
     FROM players p JOIN leagues l ON l.id = p.league_id AND l.league_id = %(league)s
     JOIN clubs c ON c.id = p.club_id JOIN series s ON s.id = p.series_id
-    WHERE p.is_active),
+    WHERE p.is_active AND (%(covered)s::text[] IS NULL OR s.name = ANY(%(covered)s::text[]))),
+elsewhere AS (  -- a partial scrape: players active in a series it does not cover
+    SELECT DISTINCT p.tenniscores_player_id FROM players p
+    JOIN leagues l ON l.id = p.league_id AND l.league_id = %(league)s JOIN series s ON s.id = p.series_id
+    WHERE p.is_active AND %(covered)s::text[] IS NOT NULL AND NOT s.name = ANY(%(covered)s::text[])),
 staged AS (
     SELECT DISTINCT tenniscores_player_id, lower(club) AS club, series
     FROM {S}.stg_players WHERE run_id = %(run)s),
 staged_ids AS (SELECT DISTINCT tenniscores_player_id FROM staged),
 gone AS (
-    SELECT live.* FROM live WHERE NOT EXISTS (
+    SELECT live.*, EXISTS (SELECT 1 FROM elsewhere e WHERE e.tenniscores_player_id = live.tenniscores_player_id)
+               AS moved_out
+    FROM live WHERE NOT EXISTS (
         SELECT 1 FROM staged s WHERE (s.tenniscores_player_id, s.club, s.series)
                                    = (live.tenniscores_player_id, live.club, live.series)))
 SELECT (SELECT count(*) FROM live), (SELECT count(*) FROM live WHERE linked),
        (SELECT count(*) FROM gone), (SELECT count(*) FROM gone WHERE linked),
        (SELECT count(DISTINCT tenniscores_player_id) FROM live),
        (SELECT count(DISTINCT l.tenniscores_player_id) FROM live l
-        WHERE NOT EXISTS (SELECT 1 FROM staged_ids s WHERE s.tenniscores_player_id = l.tenniscores_player_id))
+        WHERE NOT EXISTS (SELECT 1 FROM staged_ids s WHERE s.tenniscores_player_id = l.tenniscores_player_id)),
+       (SELECT count(*) FROM gone WHERE moved_out), (SELECT count(*) FROM gone WHERE moved_out AND linked)
 """
 
 
-def churn(conn: psycopg.Connection, league: str, run_id: str) -> dict:
-    """What the publish would deactivate: live active players of the league whose natural key is not staged."""
-    row = conn.execute(CHURN, {"league": league, "run": run_id}).fetchone()
-    active, linked, gone, gone_linked, ids, ids_gone = row
+def churn(conn: psycopg.Connection, league: str, run_id: str, scope: Scope | None = None) -> dict:
+    """What the publish would deactivate: live active players of the league, inside the landing's
+    scope (its covered series; the whole league for a full scrape), whose natural key is not staged.
+
+    The shares judged leave out the rows of players who stay active in a series a partial scrape
+    does not cover: their row in the covered series goes, the player stays (moved out of it).
+    """
+    scope = scope or landing_scope(conn, league, run_id)
+    row = conn.execute(CHURN, {"league": league, "run": run_id, "covered": scope.covered_param}).fetchone()
+    active, linked, gone, gone_linked, ids, ids_gone, moved, moved_linked = row
     return {
         "active_players": active,
         "linked_players": linked,
         "would_deactivate": gone,
         "would_deactivate_linked": gone_linked,
-        "deactivated_pct": pct(gone, active),
-        "deactivated_linked_pct": pct(gone_linked, linked),
+        "deactivated_pct": pct(gone - moved, active),
+        "deactivated_linked_pct": pct(gone_linked - moved_linked, linked),
         "player_ids_replaced_pct": pct(ids_gone, ids),
+        "moved_out_of_scope": moved,
+        "partial_scrape": scope.partial,
+        "series_covered": len(scope.covered),
+        "series_not_covered": len(scope.not_covered),
     }
 
 
@@ -112,9 +133,12 @@ def churn_tripped(report: dict, limits: ImportLimits) -> bool:
     )
 
 
-def churn_verdict(report: dict, limits: ImportLimits) -> Verdict:
+def churn_verdict(
+    report: dict, limits: ImportLimits, diagnosis: dict | None = None, scope: Scope | None = None
+) -> Verdict:
     """The churn breaker's verdict on a churn report: tripped over either limit; passed when not
-    tripped or when the operator overrides it."""
+    tripped or when the operator overrides it. A tripped breaker's description starts with its
+    diagnosis (churn_diagnosis) and says which action fits; a partial scrape says so."""
     tripped = churn_tripped(report, limits)
     measures = {
         **report,
@@ -122,24 +146,36 @@ def churn_verdict(report: dict, limits: ImportLimits) -> Verdict:
         "max_deactivated_pct": limits.max_deactivated_pct,
         "max_deactivated_linked_pct": limits.max_deactivated_linked_pct,
     }
+    partial = f"{scope.describe()}; " if scope is not None and scope.partial else ""
     if not tripped:
-        return Verdict(True, "churn within limits", measures)
+        return Verdict(True, f"{partial}churn within limits" + (" in the covered series" if partial else ""), measures)
+    diagnosis = diagnosis or {"diagnosis": "departures", "reason": "not diagnosed", "action": "look at the measures"}
+    if diagnosis["diagnosis"] == "corrupt scrape":
+        partial = ""  # the series a corrupt file names say nothing of what it covers
+    measures |= {k: v for k, v in diagnosis.items() if k not in ("reason", "action")}
+    measures["action"] = diagnosis["action"]
     why = (
-        f"{report['deactivated_pct']}% of active players (limit {limits.max_deactivated_pct}%) and "
-        f"{report['deactivated_linked_pct']}% of user-linked players (limit {limits.max_deactivated_linked_pct}%) "
-        f"would be deactivated; {report['player_ids_replaced_pct']}% of player ids are gone from the import"
-        + (" (an id-scheme change?)" if report["player_ids_replaced_pct"] >= ID_SCHEME_CHANGE_PCT else "")
+        f"{diagnosis['diagnosis']}: {diagnosis['reason']}. {partial}{report['deactivated_pct']}% of active players "
+        f"(limit {limits.max_deactivated_pct}%) and {report['deactivated_linked_pct']}% of user-linked players "
+        f"(limit {limits.max_deactivated_linked_pct}%) would be deactivated; "
+        f"{report['player_ids_replaced_pct']}% of player ids are gone from the import"
         + (
             "; published anyway by operator override (allow_churn), user links carried across"
             if limits.allow_churn
-            else "; rerun with allow_churn (rally import --allow-churn) to publish anyway"
+            else f". Action: {diagnosis['action']}"
         )
     )
     return Verdict(limits.allow_churn, why, measures)
 
 
 def churn_breaker(conn: psycopg.Connection, league: str, run_id: str, limits: ImportLimits) -> Verdict:
-    return churn_verdict(churn(conn, league, run_id), limits)
+    scope = landing_scope(conn, league, run_id)
+    report = churn(conn, league, run_id, scope)
+    diagnosis = None
+    if churn_tripped(report, limits):
+        corrupt = sorted({f["finding"] for f in integrity(conn, league, run_id)["findings"]})
+        diagnosis = churn_diagnosis(conn, league, run_id, report, scope, corrupt=corrupt)
+    return churn_verdict(report, limits, diagnosis, scope)
 
 
 # --- after the publish ------------------------------------------------------------------------
