@@ -244,7 +244,9 @@ def test_churn_breaker_trips_on_linked_players_alone(users_db, dagster_instance,
     )
     assert meta["player_ids_replaced_pct"] < 50 and "id-scheme" not in evaluation.description
     # issue 14: the breaker says what it sees: players gone, nobody replacing them
-    assert evaluation.description.startswith(f"departures: {gone} players are gone and no new id replaces them")
+    assert evaluation.description.startswith(
+        f"departures: {gone} players are gone and none of them reappears under a new id with the same name"
+    )
     assert meta["diagnosis"] == "departures" and "rescrape" in meta["action"]
     assert evaluations(result)["staged_data_quality"].passed
     assert_blocked_before_publish(result, dagster_instance, "churn_breaker", users_db, before)

@@ -140,11 +140,13 @@ def _naming_drift(m: dict, renamed: list[str]) -> dict:
 
 
 def _departures(m: dict) -> dict:
+    again = (
+        f"only {m['departed_matched']} of them ({m['departed_matched_pct']}%) reappear"
+        if m["departed_matched"]
+        else "none of them reappears"
+    )
     return {
         "diagnosis": "departures",
-        "reason": (
-            f"{m['departed']} players are gone and no new id replaces them "
-            f"({m['departed_matched']} match a new id by name, club and series)"
-        ),
+        "reason": f"{m['departed']} players are gone and {again} under a new id with the same name, club and series",
         "action": "if the league really lost them, override with allow_churn; if the scrape missed them, rescrape",
     }
