@@ -43,6 +43,8 @@ def parsed_league(context: dg.AssetExecutionContext, config: ImportConfig, landi
         metadata[f"{stem}_read"] = report.rows_read
         metadata[f"{stem}_accepted"] = report.accepted
         metadata[f"{stem}_rejected"] = sum(report.rejected.values())
+        metadata[f"{stem}_folded"] = report.folded
+        metadata[f"{stem}_set_aside"] = sum(report.set_aside.values())
     metadata["rejections_by_reason"] = dg.MetadataValue.json(
         {name: report.rejected for name, report in parsed.reports.items() if report.rejected}
     )
