@@ -116,3 +116,22 @@ def test_unreachable_database_hides_the_password_in_other_connection_string_form
     err = capsys.readouterr().err
     assert "cannot connect" in err
     assert "secret" not in err
+
+
+# --- a corrupt real landing (issue 14) -----------------------------------------------------------
+
+
+def test_import_of_a_corrupt_landing_is_refused_in_one_line_naming_its_diagnosis(fresh_db, dagster_home, capsys):
+    """APTA 2025-09-21: 7,537 of 7,551 roster rows without a player id."""
+    from rally_assets_tests.e2e.test_real_landings import SAMPLE
+
+    if not SAMPLE.is_dir():
+        pytest.skip(f"the real landing sample is absent ({SAMPLE})")
+    assert main(["import", str(SAMPLE / "071_2025-09-21_3f9755ae")]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [
+        "APTA_CHICAGO: FAILED blocked by check scrape_integrity: corrupt scrape: APTA_CHICAGO/players.json: "
+        "player ids missing: 7537 of 7551 (99.81%, limit 50.0%) rows have no Player ID; not importable: fix the "
+        "scrape, then land it again"
+    ]
+    assert _league_players(fresh_db, "APTA_CHICAGO") == set()

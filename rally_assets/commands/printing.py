@@ -36,6 +36,8 @@ def print_report(league: str, heading: str, report: PublishReport | None, *, lis
     print(f"{league}: {heading}")
     if report is None:
         return
+    if report.scope is not None and report.scope.partial:
+        print(f"  {report.scope.describe()}")
     for line in report.table_lines():
         print(f"  {line}")
     print(f"  {report.users_line()}")

@@ -16,7 +16,7 @@ from rally_assets.core import policy
 from rally_assets.core.errors import InputError
 from rally_assets.core.parsing.league import ParsedLeague, parse_league
 from rally_assets.core.parsing.reading import find_leagues, league_code
-from rally_assets.core.protection import verdicts
+from rally_assets.core.protection import integrity, verdicts
 from rally_assets.core.protection.snapshots import take_snapshot
 from rally_assets.core.publish.league import publish_league
 from rally_assets.core.publish.report import PublishReport
@@ -27,7 +27,10 @@ from rally_assets.core.users.repairs import discover
 from rally_assets.core.verdict import Verdict
 
 # Verdicts on the staged league that block its publish, by check name: fn(conn, league, run_id, limits).
+# In this order: the first that fails is the operator's one-line reason (a corrupt scrape also
+# fails the quality check and trips the breaker; its diagnosis is the reason).
 BLOCKING_VERDICTS: dict[str, Callable[..., Verdict]] = {
+    "scrape_integrity": integrity.integrity_verdict,
     "staged_data_quality": verdicts.quality_verdict,
     "churn_breaker": verdicts.churn_breaker,
 }

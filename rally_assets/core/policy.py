@@ -10,7 +10,17 @@ MAX_DEACTIVATED_PCT = 20.0  # of the league's active players a publish may deact
 MAX_DEACTIVATED_LINKED_PCT = 10.0  # of its players linked to a user
 MAX_REJECTED_PCT = 25.0  # rejected rows per landing file
 MIN_ROWS_FOR_RATE = 50  # a 10-row junk file (CNSWPL's FALLBACK player_history) says nothing of a scrape
-ID_SCHEME_CHANGE_PCT = 50.0  # this share of player ids gone reads as an id-scheme change
+# Corrupt scrapes (the scrape_integrity check, blocking; real landings in data/rally_history_sample):
+MAX_MISSING_PLAYER_ID_PCT = 50.0  # players.json rows without a player id (APTA 2025-09-21: 99.8%)
+MAX_SERIES_MAPPING_DISAGREES_PCT = 50.0  # rows whose own Series Mapping ID names another series (CNSWPL 08-10: 93%)
+SERIES_COLLAPSE_MIN_LEAGUE_SERIES = 3  # a league with at least this many series ...
+SERIES_COLLAPSE_MIN_PLAYERS_PCT = 50.0  # ... scraped into ONE series holding this share of its players collapsed
+MAX_TRUNCATED_CLUB_PCT = 10.0  # rows naming a club that is the first word(s) of a known club of the league
+TRUNCATED_CLUBS_LISTED = 10  # truncated club names shown in the diagnosis
+# The churn breaker's diagnosis (what it says, never whether it trips):
+ID_SCHEME_CHANGE_PCT = 50.0  # this share of player ids gone reads as an id-scheme change ...
+ID_SCHEME_MATCHED_PCT = 50.0  # ... when this share of the departed players match a new id by name, club and series
+NAMING_DRIFT_PCT = 50.0  # of the rows the publish would deactivate, those whose id stays in the landing
 
 # --- evidence an import leaves ----------------------------------------------------------------
 SNAPSHOT_KEEP = 30  # user-data snapshots kept per league

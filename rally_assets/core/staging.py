@@ -90,6 +90,7 @@ def import_report(parsed: ParsedLeague) -> dict:
         "folder": parsed.folder,
         "fingerprint": parsed.fingerprint,
         "files": parsed.summary(),
+        "covered_series": parsed.covered_series,
         "teams": len(parsed.teams),
         "teamless": json.loads(parsed.teamless.to_json(orient="records")),
     }

@@ -49,6 +49,10 @@ def publish_metadata(report: PublishReport) -> dict:
     metadata["summary"] = report.summary()
     metadata["diff_sample"] = dg.MetadataValue.md(markdown_table(report.diff_sample))
     metadata["contexts_fixed_by_reason"] = dg.MetadataValue.json(report.contexts_fixed_by_reason)
+    if report.scope is not None:  # which series the landing covered: a partial scrape wrote only those
+        metadata["scope"] = report.scope.describe()
+        metadata["series_covered"] = dg.MetadataValue.json(report.scope.covered)
+        metadata["series_not_covered"] = dg.MetadataValue.json(report.scope.not_covered)
     if report.links is not None:
         metadata["links_unmatched_list"] = dg.MetadataValue.json(report.links.unmatched)
     return metadata

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from rally_assets.core import db, import_runs
+from rally_assets.core import db, import_runs, pipeline
 from rally_assets.core.constants import LEAGUE_PARTITIONS
 from rally_assets.core.errors import RallyError
 from rally_assets.core.pipeline import league_folders
@@ -69,9 +69,10 @@ def _no_fsync(dbapi_connection, _record) -> None:
 def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
     """The operator's one line: a blocking check that stopped the league and why, else which step
     failed and the innermost error, without the traceback."""
-    for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed and evaluation.blocking:
-            return f"blocked by check {evaluation.check_name}: {evaluation.description}"
+    order = {name: i for i, name in enumerate(pipeline.BLOCKING_VERDICTS)}  # the first is the diagnosis
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed and e.blocking]
+    for evaluation in sorted(failed, key=lambda e: order.get(e.check_name, len(order))):
+        return f"blocked by check {evaluation.check_name}: {evaluation.description}"
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
             chain, error = [], event.step_failure_data.error

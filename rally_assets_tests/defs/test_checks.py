@@ -32,7 +32,7 @@ from rally_assets_tests.conftest import (
 pytestmark = [pytest.mark.filterwarnings("ignore"), requires_real_data]
 
 LIVE_TABLES = ETL_TABLES + PROTECTED_TABLES
-STAGED_CHECKS = {"staged_data_quality", "churn_breaker"}
+STAGED_CHECKS = {"scrape_integrity", "staged_data_quality", "churn_breaker"}
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -182,8 +182,27 @@ def test_churn_breaker_blocks_an_id_scheme_change(users_db, dagster_instance, tm
         "override": "False",
         "max_deactivated_pct": 20.0,
         "max_deactivated_linked_pct": 10.0,
+        # issue 14: the scope the breaker judged in (a full scrape: the whole league) ...
+        "moved_out_of_scope": 0,
+        "partial_scrape": "False",
+        "series_covered": 28,
+        "series_not_covered": 0,
+        # ... and its diagnosis: the departed players reappear under new ids with the same name, club, series
+        "gone_rows": active,
+        "gone_same_id": 0,
+        "gone_same_id_pct": 0.0,
+        "departed": active,
+        "departed_matched": 2177,
+        "departed_matched_pct": 82.52,
+        "departed_matched_by_name": 2552,
+        "new_ids": 3080,
+        "diagnosis": "id-scheme change",
+        "action": "override with allow_churn (rally import --allow-churn): user links are carried to the new ids",
     }
-    assert "id-scheme change" in evaluation.description and "allow_churn" in evaluation.description
+    assert evaluation.description.startswith(
+        "id-scheme change: 100.0% of player ids are gone and 2177 of the 2638 departed players (82.52%) match"
+    )
+    assert "allow_churn" in evaluation.description
     # the event log (what the UI shows) holds the same failed evaluation, from the CNSWPL run
     run_id, stored = stored_evaluation(dagster_instance, "staged_league", "churn_breaker")
     assert run_id == result.run_id
@@ -229,6 +248,11 @@ def test_churn_breaker_trips_on_linked_players_alone(users_db, dagster_instance,
         meta["deactivated_linked_pct"] == round(100.0 * gone / linked, 2) > meta["max_deactivated_linked_pct"] == 10.0
     )
     assert meta["player_ids_replaced_pct"] < 50 and "id-scheme" not in evaluation.description
+    # issue 14: the breaker says what it sees: players gone, nobody replacing them
+    assert evaluation.description.startswith(
+        f"departures: {gone} players are gone and none of them reappears under a new id with the same name"
+    )
+    assert meta["diagnosis"] == "departures" and "rescrape" in meta["action"]
     assert evaluations(result)["staged_data_quality"].passed
     assert_blocked_before_publish(result, dagster_instance, "churn_breaker", users_db, before)
 

@@ -15,6 +15,7 @@ JOBS = {
             "published_league:availability_untouched",
             "published_league:no_orphan_references",
             "staged_league:churn_breaker",
+            "staged_league:scrape_integrity",
             "staged_league:staged_data_quality",
         ],
     },

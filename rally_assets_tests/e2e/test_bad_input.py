@@ -349,6 +349,14 @@ def history_notes(report: dict) -> None:
     # entries of kept rows only: the 3 of row 1 (rows 2 and 3 are quarantined whole)
     assert notes["entries_read"] == 3 and notes["entries_accepted"] == 2, notes
     assert notes["entries_rejected_invalid_date"] == 1, notes
+    # issue 14: the record of a player the roster does not list is set aside, not rejected
+    history = report["files"]["player_history.json"]
+    assert (history["rejected"], history["set_aside"]) == ({"wrong_type": 1}, {"unknown_player": 1}), history
+
+
+def one_player_repeat_folded(report: dict) -> None:
+    players = report["files"][PLAYERS]
+    assert (players["rows_read"], players["folded"], players["rejected_total"]) == (N_PLAYERS + 1, 1, 0), players
 
 
 def match_history_absent(report: dict) -> None:
@@ -405,7 +413,13 @@ CASES = [
         REFUSED,
         ("NSTF/series_stats.json", "not valid JSON"),
     ),
-    Case("players_empty_array", raw_bytes(PLAYERS, lambda b: b"[]"), REFUSED, (P, "holds no records")),
+    # issue 14: an empty players.json is refused by the scrape_integrity check (its diagnosis in the UI)
+    Case(
+        "players_empty_array",
+        raw_bytes(PLAYERS, lambda b: b"[]"),
+        BLOCKED,
+        ("blocked by check scrape_integrity: corrupt scrape: NSTF/players.json: empty: 0 rows",),
+    ),
     Case("players_missing", remove(PLAYERS), REFUSED, (P, "is missing")),
     Case("top_level_object", rewrite(PLAYERS, lambda rows: {"players": rows}), REFUSED, (P, "JSON array", "dict")),
     Case("json_null", raw_bytes(PLAYERS, lambda b: b"null"), REFUSED, (P, "JSON array")),
@@ -546,11 +560,12 @@ CASES = [
         check_report=match_history_absent,
     ),
     Case("utf8_bom_accepted", raw_bytes(PLAYERS, lambda b: b"\xef\xbb\xbf" + b), PUBLISHED),
+    # issue 14: an exact repeat is the same record scraped twice: folded and counted, not rejected
     Case(
         "duplicate_record_exact",
         append(PLAYERS, lambda: [record(PLAYERS, 0)]),
         PUBLISHED,
-        rejected=((PLAYERS, ROW, None, "duplicate_record"),),
+        check_report=one_player_repeat_folded,
     ),
     Case(
         "duplicate_player_key_other_name",
@@ -770,9 +785,11 @@ def test_bad_input(case: Case, request, shared_instance, tmp_path, monkeypatch, 
             "SELECT report FROM rally_etl.import_runs WHERE run_id = %s AND status = 'published'", (run_id,)
         ).fetchone()[0]
         for name, counts in report["files"].items():  # every row read is accepted or counted with a reason
-            assert counts["accepted"] + counts["rejected_total"] == counts["rows_read"], (name, counts)
+            # (issue 14: or set aside with its reason, or folded as an exact repeat)
+            kept_apart = counts["set_aside_total"] + counts["folded"]
+            assert counts["accepted"] + counts["rejected_total"] + kept_apart == counts["rows_read"], (name, counts)
             listed = Counter(r[3] for r in rejections if r[0] == name)
-            assert counts["rejected"] == dict(listed), (name, counts["rejected"], listed)
+            assert counts["rejected"] | counts["set_aside"] == dict(listed), (name, counts["rejected"], listed)
         # the database changed exactly by the valid rows, nothing else was even rewritten
         expected_diff = {
             t: (case.changed.get(t, 0), case.changed.get(t, 0) + case.added.get(t, 0))

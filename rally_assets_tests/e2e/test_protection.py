@@ -26,6 +26,7 @@ def test_next_import_of_nstf_and_apta_preserves_all_user_data(users_db, dagster_
         assert outcome.success, outcome.error
         assert all(evaluations(outcome).values()), outcome.checks
         assert set(evaluations(outcome)) == {
+            "scrape_integrity",
             "staged_data_quality",
             "churn_breaker",
             "availability_untouched",

@@ -53,6 +53,11 @@ class ParsedLeague:
             self.teams["series"].dropna().unique().tolist() + self.players["series"].dropna().unique().tolist()
         )
 
+    @property
+    def covered_series(self) -> list[str]:
+        """The series this landing's players.json covers: a partial scrape publishes only these."""
+        return sorted(self.players["series"].dropna().unique().tolist())
+
     def summary(self) -> dict:
         return {name: report.as_dict() for name, report in self.reports.items()}
 
@@ -99,16 +104,12 @@ def _read_files(folder: Path, landing_root: Path | None) -> tuple[dict[str, list
 
 
 def _require_files(folder: Path, raw: dict[str, list | None]) -> None:
+    """A required file must be there. An empty one parses (to no rows): the scrape_integrity check
+    refuses it before the publish, with its diagnosis in the check's description and metadata."""
     for file_type in FILE_TYPES:
-        if not file_type.required:
-            continue
-        name = file_type.file
-        if raw[name] is None:
+        if file_type.required and raw[file_type.file] is None:
+            name = file_type.file
             raise InputError(str(folder / name), f"is missing: a league folder needs {name}")
-        if len(raw[name]) == 0:
-            raise InputError(
-                str(folder / name), "holds no records; importing it would deactivate every player of the league"
-            )
 
 
 def _parse_files(

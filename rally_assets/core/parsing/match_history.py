@@ -41,7 +41,7 @@ def parse_match_history(rows: FileRows, league: str, known_player_ids: set[str])
     raw_date = rows.text("Date")
     date = parse_dates(raw_date, ["%d-%b-%y", "%m/%d/%Y", "%Y-%m-%d"])
     reject_bad_dates(rows, "Date", date, raw_date)
-    rows.reject_exact_duplicates()
+    rows.fold_exact_repeats()
     rows.reject(match_id.notna() & match_id.duplicated(keep="first"), "duplicate_key", "match_id", match_id)
 
     slots = _player_slots(rows)

@@ -124,6 +124,37 @@ def series_from_team_name(team_name: str) -> str | None:
     return None
 
 
+# --- league labels -----------------------------------------------------------------------------
+
+# Labels the scrapers wrote for a league, beside its code (real landings: NSTF schedules and
+# standings of 2025-06-07 say 'nsft').
+LEAGUE_ALIASES = {"NSTF": ("NSFT",)}
+_LABEL_SEPARATORS = re.compile(r"[\s_-]+")
+
+
+def _label_key(label: str) -> str:
+    return _LABEL_SEPARATORS.sub("_", label.strip()).upper()
+
+
+def _one_transposition(a: str, b: str) -> bool:
+    """b is a with two adjacent letters swapped ('NSFT' for 'NSTF')."""
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+@functools.lru_cache(maxsize=1 << 10)
+def league_label_matches(label: str, league: str) -> bool:
+    """A row's league label names the folder's league: its code in any case or separator
+    ('apta-chicago'), a known alias (LEAGUE_ALIASES), or the code with two adjacent letters swapped
+    (a misspelling, for codes of 4+ letters: two leagues are never that close)."""
+    key = _label_key(label)
+    return (
+        key == league or key in LEAGUE_ALIASES.get(league, ()) or (len(league) >= 4 and _one_transposition(league, key))
+    )
+
+
 # --- clubs -------------------------------------------------------------------------------------
 
 _CLUB_SUFFIXES = [

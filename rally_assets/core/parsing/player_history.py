@@ -12,8 +12,10 @@ from rally_assets.core.parsing.rows import FileRows, league_mismatch, parse_date
 def parse_player_history(rows: FileRows, league: str, known_player_ids: set[str]) -> pd.DataFrame:
     """The entries of the kept records, one row each (not one per record: see FileType.per_row).
 
-    A record of a player the roster does not hold is rejected. The career wins and losses per
-    player id ride along in the result's attrs["career"] (see add_career).
+    A record of a player the roster does not hold is set aside (listed with its reason, never judged
+    as unusable: it holds back nothing). A record with no matches is a player without history: kept,
+    counted, with no entries and no career numbers. The career wins and losses per player id ride
+    along in the result's attrs["career"] (see add_career).
     """
     rows.reject_wrong_types({"player_id": (str,), "matches": (list,)})
     rows.reject_long_text()
@@ -22,9 +24,7 @@ def parse_player_history(rows: FileRows, league: str, known_player_ids: set[str]
     rows.reject(pid.isna() | (pid == ""), "missing_player_id", "player_id")
     rows.reject(pid.str.startswith("FALLBACK_", na=False), "fallback_id", "player_id", pid)
     league_mismatch(rows, "league_id", league)
-    rows.reject(~pid.isin(known_player_ids), "unknown_player", "player_id", pid)
-    matches = rows.col("matches")
-    rows.reject(matches.map(lambda m: not isinstance(m, list) or len(m) == 0), "no_matches", "matches")
+    matches = rows.col("matches")  # a list (wrong types are rejected above), or absent: no history
     for key in ("wins", "losses"):
         raw = rows.col(key)
         parsed = raw.map(parse_count)
@@ -35,10 +35,14 @@ def parse_player_history(rows: FileRows, league: str, known_player_ids: set[str]
         )
         rows.reject(given & parsed.isna(), "invalid_number", key, raw)
         rows.reject(parsed < 0, "negative_count", key, raw)
+    rows.fold_exact_repeats()
+    rows.set_aside(~pid.isin(known_player_ids), "unknown_player", "player_id", pid)
     kept = rows.kept()
+    has_history = kept & matches.map(lambda m: isinstance(m, list) and len(m) > 0)
+    rows.note("records_without_history", int((kept & ~has_history).sum()))
     career = {
         p: (parse_count(w), parse_count(lo))
-        for p, w, lo in zip(pid[kept], rows.col("wins")[kept], rows.col("losses")[kept])
+        for p, w, lo in zip(pid[has_history], rows.col("wins")[has_history], rows.col("losses")[has_history])
     }
     result = _entries(rows, pid[kept], matches[kept])
     result.attrs["career"] = career  # career wins/losses per player id, for the players rows
@@ -50,7 +54,7 @@ def _entries(rows: FileRows, pid: pd.Series, matches: pd.Series) -> pd.DataFrame
     entries = [
         {"row_number": row, "tenniscores_player_id": p, "entry": i + 1, **(e if isinstance(e, dict) else {})}
         for row, p, ms in zip(pid.index, pid, matches)
-        for i, e in enumerate(ms)
+        for i, e in enumerate(ms if isinstance(ms, list) else [])
     ]
     frame = pd.DataFrame(entries, columns=["row_number", "tenniscores_player_id", "entry", "date", "end_pti", "series"])
     date = parse_dates(frame["date"].map(lambda v: v if isinstance(v, str) else None), ["%m/%d/%Y", "%Y-%m-%d"])

@@ -14,6 +14,7 @@ from rally_assets.core.parsing.normalize import (
     normalize_series,
     parse_count,
     parse_number,
+    series_from_team_name,
     sub_team_series,
     team_key,
 )
@@ -38,6 +39,11 @@ def require_roster_fields(rows: FileRows) -> None:
     )
 
 
+# Notes of the players report that the scrape_integrity check reads.
+SERIES_MAPPING_CHECKED = "series_mapping_id_checked"
+SERIES_MAPPING_DISAGREES = "series_mapping_id_disagrees"
+
+
 def parse_players(rows: FileRows, league: str, known_player_ids: set[str]) -> pd.DataFrame:
     """One row per roster record. known_player_ids is not used: this file is where they come from."""
     require_roster_fields(rows)
@@ -47,6 +53,7 @@ def parse_players(rows: FileRows, league: str, known_player_ids: set[str]) -> pd
     team_name = on_text(team_raw, canonical_team_name)
     club = _club(club_raw, team_name)
     series_label = rows.text("Series")
+    _measure_series_against_mapping(rows, series_label)
     pti, win_pct = _ratings(rows)
     first = rows.text("First Name")
     last = rows.text("Last Name").fillna("")
@@ -94,8 +101,19 @@ def _reject_bad_records(rows: FileRows, league: str) -> tuple[pd.Series, pd.Seri
         )
         rows.reject(given & parsed.isna(), "invalid_number", key, rows.col(key))
         rows.reject(parsed < 0, "negative_count", key, rows.col(key))
-    rows.reject_exact_duplicates()
+    rows.fold_exact_repeats()
     return pid, club_raw, wins, losses
+
+
+def _measure_series_against_mapping(rows: FileRows, series_label: pd.Series) -> None:
+    """The file's own cross-check of its Series field: the series its `Series Mapping ID` spells
+    ('Westmoreland 3' -> Series 3). Counted over the kept rows where both say something; the
+    scrape_integrity check judges the share that disagrees (CNSWPL 2025-08-10 put everyone in Series 1)."""
+    mapping = on_text(rows.text("Series Mapping ID"), lambda m: series_from_team_name(canonical_team_name(m)))
+    series = series_label.map(normalize_series)
+    both = rows.kept() & mapping.notna() & series.notna()
+    rows.note(SERIES_MAPPING_CHECKED, int(both.sum()))
+    rows.note(SERIES_MAPPING_DISAGREES, int((both & (mapping != series)).sum()))
 
 
 def _club(club_raw: pd.Series, team_name: pd.Series) -> pd.Series:

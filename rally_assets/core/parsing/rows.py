@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from rally_assets.core.parsing.normalize import league_label_matches
 from rally_assets.core.parsing.reading import MAX_TEXT, MAX_YEAR, MIN_YEAR
 
 REJECTION_COLUMNS = ["file", "row_number", "field", "reason", "detail"]
@@ -21,8 +22,12 @@ class FileReport:
     present: bool = True
     rows_read: int = 0
     accepted: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)  # unusable rows, by reason: the quality check judges these
     notes: dict[str, int] = field(default_factory=dict)  # repairs applied to kept rows
+    # Sound variation, never counted as rejections (rows_read = accepted + rejected + set aside + folded):
+    folded: int = 0  # exact repeats of an earlier record, kept once
+    set_aside: dict[str, int] = field(default_factory=dict)  # usable rows the league does not take, by reason
+    league_aliases: dict[str, int] = field(default_factory=dict)  # league labels taken for the folder's league
 
     def as_dict(self) -> dict:
         return {
@@ -32,6 +37,10 @@ class FileReport:
             "accepted": self.accepted,
             "rejected": dict(sorted(self.rejected.items())),
             "rejected_total": sum(self.rejected.values()),
+            "folded": self.folded,
+            "set_aside": dict(sorted(self.set_aside.items())),
+            "set_aside_total": sum(self.set_aside.values()),
+            "league_aliases": dict(sorted(self.league_aliases.items())),
             "notes": dict(sorted(self.notes.items())),
         }
 
@@ -58,9 +67,10 @@ class FileRows:
         self.reason = pd.Series(pd.NA, index=self.df.index, dtype="object")
         self.field = pd.Series(pd.NA, index=self.df.index, dtype="object")
         self.detail = pd.Series(pd.NA, index=self.df.index, dtype="object")
-        self._open = np.ones(
-            len(self.df.index), dtype=bool
-        )  # reason.isna(), kept as an array: reject() runs ~70 times a file
+        # reason.isna() and not folded, kept as an array: reject() runs ~70 times a file
+        self._open = np.ones(len(self.df.index), dtype=bool)
+        self._folded = np.zeros(len(self.df.index), dtype=bool)  # exact repeats of an earlier kept record
+        self._aside_reasons: set[str] = set()  # reasons that set a row aside rather than reject it
         self._rejections = [
             {"file": file, "row_number": i + 1, "field": None, "reason": "not_an_object", "detail": type(r).__name__}
             for i, r in enumerate(records)
@@ -93,14 +103,22 @@ class FileRows:
                 return
             mask = pd.Series(hits, index=self.reason.index)
         else:
-            mask = mask.fillna(False).astype(bool) & self.reason.isna()
+            mask = mask.fillna(False).astype(bool) & pd.Series(self._open, index=self.reason.index)
             if not mask.any():
                 return
         self.reason[mask] = reason
         self.field[mask] = field
         if detail is not None:
             self.detail[mask] = detail[mask].astype(str).str.slice(0, 200)
-        self._open = self.reason.isna().to_numpy()
+        self._open = self.reason.isna().to_numpy() & ~self._folded
+
+    def set_aside(
+        self, mask: pd.Series, reason: str, field: str | None = None, detail: pd.Series | None = None
+    ) -> None:
+        """Rows that are usable but that the league does not take (history of a player its roster does
+        not list): listed with their reason like a rejection, counted apart, never judged as unusable."""
+        self._aside_reasons.add(reason)
+        self.reject(mask, reason, field, detail)
 
     def reject_wrong_types(self, keys: dict[str, tuple[type, ...]]) -> None:
         for key, types in keys.items():
@@ -140,26 +158,38 @@ class FileRows:
             if any(nul):
                 self.reject(pd.Series(nul, index=values.index, dtype=bool), "nul_character", key)
 
-    def reject_exact_duplicates(self) -> None:
-        as_text = pd.Series([json.dumps(r, sort_keys=True, default=str) for r in self.records], index=self.df.index)
-        self.reject(as_text.duplicated(), "duplicate_record")
+    def fold_exact_repeats(self) -> None:
+        """An exact repeat of an earlier record is the same record scraped twice: kept once, the repeats
+        counted (report.folded), never rejected. Only rows still open are folded: a repeated unusable
+        row (7,537 empty APTA rows) stays rejected, each copy, so the file's unusable share is judged."""
+        if not self._open.any():
+            return
+        as_text = pd.Series([json.dumps(r, sort_keys=True, default=str) for r in self.records], index=self.df.index)[
+            self._open
+        ]
+        repeats = as_text.duplicated().reindex(self.df.index, fill_value=False).to_numpy(dtype=bool)
+        self._folded |= repeats
+        self._open &= ~repeats
 
     def note(self, name: str, count: int) -> None:
         if count:
             self.report.notes[name] = self.report.notes.get(name, 0) + int(count)
 
     def kept(self) -> pd.Series:
-        return self.reason.isna()
+        return pd.Series(self._open, index=self.reason.index)
 
     def finish(self) -> pd.DataFrame:
-        """Close the report; return the rejections of this file."""
+        """Close the report; return the rows not kept with their reason (rejected or set aside; the
+        folded repeats are counted, not listed)."""
+        self.report.folded = int(self._folded.sum())
         if self._open.all() and not self._rejections:  # nothing rejected: the empty frame, without building it
             self.report.accepted = len(self._open)
             return pd.DataFrame(columns=REJECTION_COLUMNS)
         counts = Counter(self.reason.dropna())
         for reason, n in counts.items():
-            self.report.rejected[reason] = self.report.rejected.get(reason, 0) + n
-        self.report.accepted = int(self.kept().sum())
+            bucket = self.report.set_aside if reason in self._aside_reasons else self.report.rejected
+            bucket[reason] = bucket.get(reason, 0) + n
+        self.report.accepted = int(self._open.sum())
         rejected = pd.DataFrame(
             {
                 "file": self.file,
@@ -178,8 +208,15 @@ class FileRows:
 
 
 def league_mismatch(rows: FileRows, key: str, league: str) -> None:
+    """Reject rows labelled with another league; a label that is the folder's league misspelt or under
+    a known alias ('nsft' for NSTF) is that league: kept, and the label counted in the report."""
     given = rows.text(key)
-    rows.reject(given.notna() & (given.str.upper() != league), "wrong_league", key, given)
+    verdicts = {label: league_label_matches(label, league) for label in given.dropna().unique().tolist()}
+    rows.reject(given.map(lambda v: v is not None and not verdicts[v]), "wrong_league", key, given)
+    for label, matches in verdicts.items():
+        if matches and label.upper() != league:
+            n = int((given == label).sum())
+            rows.report.league_aliases[label] = rows.report.league_aliases.get(label, 0) + n
 
 
 def parse_dates(values: pd.Series, formats: list[str]) -> pd.Series:

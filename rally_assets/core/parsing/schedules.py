@@ -49,7 +49,7 @@ def parse_schedules(rows: FileRows, league: str, known_player_ids: set[str]) -> 
     raw_time = rows.text("time")
     time = pd.to_datetime(raw_time.str.upper(), format="%I:%M %p", errors="coerce").dt.time
     rows.note("time_unparseable", int((time.isna() & raw_time.fillna("").ne("")).sum()))
-    rows.reject_exact_duplicates()
+    rows.fold_exact_repeats()
     return pd.DataFrame(
         {
             "row_number": rows.df.index,

@@ -45,6 +45,7 @@ def parse_series_stats(rows: FileRows, league: str, known_player_ids: set[str]) 
     league_mismatch(rows, "league_id", league)
     numbers = _counts(rows)
     team = on_text(team_raw, canonical_team_name)
+    rows.fold_exact_repeats()
     rows.reject(
         pd.Series(list(zip(series, on_text(team, team_key))), index=rows.df.index).duplicated(),
         "duplicate_key",

@@ -10,9 +10,13 @@ import psycopg
 from rally_assets.core import import_runs
 from rally_assets.core.constants import ETL_SCHEMA
 from rally_assets.core.file_types import FILE_TYPES
-from rally_assets.core.policy import ID_SCHEME_CHANGE_PCT, MIN_ROWS_FOR_RATE, ImportLimits, pct
+from rally_assets.core.policy import MIN_ROWS_FOR_RATE, ImportLimits, pct
+from rally_assets.core.protection.churn_diagnosis import churn_diagnosis
+from rally_assets.core.protection.integrity import integrity
 from rally_assets.core.protection.snapshots import associations_missing, availability_changes, latest_snapshot
 from rally_assets.core.publish.league import publish_league
+from rally_assets.core.publish.scope import Scope, landing_scope
+from rally_assets.core.publish.series_names import canonical_series_names
 from rally_assets.core.users.health import orphan_references
 from rally_assets.core.verdict import Verdict
 
@@ -84,35 +88,64 @@ def quality_verdict(conn: psycopg.Connection, league: str, run_id: str, limits: 
 
 
 # The league's active players as they stand, and how many of their ids the staged players lack.
+# The league's active players inside the scope (a partial scrape: the live series it covers), and how
+# many of their ids the staged players lack.
 LIVE_PLAYERS = f"""
 WITH live AS (
     SELECT p.tenniscores_player_id,
            EXISTS (SELECT 1 FROM user_player_associations a
                    WHERE a.tenniscores_player_id = p.tenniscores_player_id) AS linked
     FROM players p JOIN leagues l ON l.id = p.league_id AND l.league_id = %(league)s
-    WHERE p.is_active),
+    WHERE p.is_active AND (%(series)s::integer[] IS NULL OR p.series_id = ANY(%(series)s::integer[]))),
 staged_ids AS (SELECT DISTINCT tenniscores_player_id FROM {S}.stg_players WHERE run_id = %(run)s)
 SELECT (SELECT count(*) FROM live), (SELECT count(*) FROM live WHERE linked),
        (SELECT count(DISTINCT tenniscores_player_id) FROM live),
        (SELECT count(DISTINCT l.tenniscores_player_id) FROM live l
         WHERE NOT EXISTS (SELECT 1 FROM staged_ids s WHERE s.tenniscores_player_id = l.tenniscores_player_id))
 """
+LEAGUE_LIVE_SERIES = """
+SELECT DISTINCT s.id, s.name FROM players p JOIN leagues l ON l.id = p.league_id AND l.league_id = %(league)s
+JOIN series s ON s.id = p.series_id WHERE p.is_active
+"""
 
 
-def churn(conn: psycopg.Connection, league: str, run_id: str) -> dict:
+def _covered_series_ids(conn: psycopg.Connection, league: str, scope: Scope) -> list[int] | None:
+    """The live series a partial scrape covers, by id (their names as this import gives them); None: all."""
+    if scope.covered_param is None:
+        return None
+    live = conn.execute(LEAGUE_LIVE_SERIES, {"league": league}).fetchall()
+    canonical = canonical_series_names(conn, league, [name for _, name in live])
+    covered = set(scope.covered_param)
+    return [sid for sid, name in live if canonical[name] in covered]
+
+
+def churn(conn: psycopg.Connection, league: str, run_id: str, scope: Scope | None = None) -> dict:
     """What the publish would deactivate, by the publish's own identity of a player: a rehearsal of
-    the publish (its reference steps, rolled back) counts the players it deactivates."""
-    active, linked, ids, ids_gone = conn.execute(LIVE_PLAYERS, {"league": league, "run": run_id}).fetchone()
+    the publish (its reference steps, rolled back) counts the players it deactivates, within the
+    landing's scope (its covered series; the whole league for a full scrape).
+
+    The shares judged leave out the rows of players who stay active in a series a partial scrape
+    does not cover: their row in the covered series goes, the player stays (moved out of it).
+    """
+    scope = scope or landing_scope(conn, league, run_id)
+    series = _covered_series_ids(conn, league, scope)
+    p = {"league": league, "run": run_id, "series": series}
+    active, linked, ids, ids_gone = conn.execute(LIVE_PLAYERS, p).fetchone()
     rehearsal = publish_league(conn, league, run_id, rehearse=True, reference_only=True)
-    gone, gone_linked = rehearsal.tables["players"].deactivated, rehearsal.players_deactivated_linked
+    gone, linked_gone = rehearsal.tables["players"].deactivated, rehearsal.players_deactivated_linked
+    moved, moved_linked = rehearsal.players_moved_out, rehearsal.players_moved_out_linked
     return {
         "active_players": active,
         "linked_players": linked,
         "would_deactivate": gone,
-        "would_deactivate_linked": gone_linked,
-        "deactivated_pct": pct(gone, active),
-        "deactivated_linked_pct": pct(gone_linked, linked),
+        "would_deactivate_linked": linked_gone,
+        "deactivated_pct": pct(gone - moved, active),
+        "deactivated_linked_pct": pct(linked_gone - moved_linked, linked),
         "player_ids_replaced_pct": pct(ids_gone, ids),
+        "moved_out_of_scope": moved,
+        "partial_scrape": scope.partial,
+        "series_covered": len(scope.covered),
+        "series_not_covered": len(scope.not_covered),
     }
 
 
@@ -124,9 +157,12 @@ def churn_tripped(report: dict, limits: ImportLimits) -> bool:
     )
 
 
-def churn_verdict(report: dict, limits: ImportLimits) -> Verdict:
+def churn_verdict(
+    report: dict, limits: ImportLimits, diagnosis: dict | None = None, scope: Scope | None = None
+) -> Verdict:
     """The churn breaker's verdict on a churn report: tripped over either limit; passed when not
-    tripped or when the operator overrides it."""
+    tripped or when the operator overrides it. A tripped breaker's description starts with its
+    diagnosis (churn_diagnosis) and says which action fits; a partial scrape says so."""
     tripped = churn_tripped(report, limits)
     measures = {
         **report,
@@ -134,24 +170,41 @@ def churn_verdict(report: dict, limits: ImportLimits) -> Verdict:
         "max_deactivated_pct": limits.max_deactivated_pct,
         "max_deactivated_linked_pct": limits.max_deactivated_linked_pct,
     }
+    partial = f"{scope.describe()}; " if scope is not None and scope.partial else ""
     if not tripped:
-        return Verdict(True, "churn within limits", measures)
+        return Verdict(True, f"{partial}churn within limits" + (" in the covered series" if partial else ""), measures)
+    diagnosis = diagnosis or {"diagnosis": "departures", "reason": "not diagnosed", "action": "look at the measures"}
+    if diagnosis["diagnosis"] == "corrupt scrape":
+        partial = ""  # the series a corrupt file names say nothing of what it covers
+    measures |= {k: v for k, v in diagnosis.items() if k not in ("reason", "action")}
+    measures["action"] = diagnosis["action"]
     why = (
-        f"{report['deactivated_pct']}% of active players (limit {limits.max_deactivated_pct}%) and "
-        f"{report['deactivated_linked_pct']}% of user-linked players (limit {limits.max_deactivated_linked_pct}%) "
-        f"would be deactivated; {report['player_ids_replaced_pct']}% of player ids are gone from the import"
-        + (" (an id-scheme change?)" if report["player_ids_replaced_pct"] >= ID_SCHEME_CHANGE_PCT else "")
+        f"{diagnosis['diagnosis']}: {diagnosis['reason']}. {partial}{report['deactivated_pct']}% of active players "
+        f"(limit {limits.max_deactivated_pct}%) and {report['deactivated_linked_pct']}% of user-linked players "
+        f"(limit {limits.max_deactivated_linked_pct}%) would be deactivated; "
+        f"{report['player_ids_replaced_pct']}% of player ids are gone from the import"
         + (
             "; published anyway by operator override (allow_churn), user links carried across"
             if limits.allow_churn
-            else "; " + override_hint("allow_churn", "true", "--allow-churn") + " (user links are carried across)"
+            else f". Action: {diagnosis['action']}"
+            + (
+                ""
+                if diagnosis["diagnosis"] == "corrupt scrape"
+                else "; " + override_hint("allow_churn", "true", "--allow-churn")
+            )
         )
     )
     return Verdict(limits.allow_churn, why, measures)
 
 
 def churn_breaker(conn: psycopg.Connection, league: str, run_id: str, limits: ImportLimits) -> Verdict:
-    return churn_verdict(churn(conn, league, run_id), limits)
+    scope = landing_scope(conn, league, run_id)
+    report = churn(conn, league, run_id, scope)
+    diagnosis = None
+    if churn_tripped(report, limits):
+        corrupt = sorted({f["finding"] for f in integrity(conn, league, run_id)["findings"]})
+        diagnosis = churn_diagnosis(conn, league, run_id, report, scope, corrupt=corrupt)
+    return churn_verdict(report, limits, diagnosis, scope)
 
 
 # --- after the publish ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from rally_assets.core.publish.facts import replace_facts
 from rally_assets.core.publish.players import upsert_players
 from rally_assets.core.publish.reference import upsert_clubs, upsert_league, upsert_series, upsert_teams
 from rally_assets.core.publish.report import LinkCarry, PublishReport, TableChanges
+from rally_assets.core.publish.scope import landing_scope
 from rally_assets.core.publish.steps import S
 from rally_assets.core.schema.profile import read_profile
 from rally_assets.core.staging import clear_run
@@ -110,9 +111,9 @@ def _publish_data(step: Step, present: set[str], report: PublishReport, hook) ->
     hook("teams")
     tables["teams"] = upsert_teams(step)
     hook("players")
-    tables["players"], report.players_moved_team, report.diff_sample, report.players_deactivated_linked = (
-        upsert_players(step)
-    )
+    tables["players"], report.players_moved_team, report.diff_sample, deactivated = upsert_players(step)
+    report.players_deactivated_linked = deactivated.linked
+    report.players_moved_out, report.players_moved_out_linked = deactivated.moved_out, deactivated.moved_out_linked
     if step.p.get("reference_only"):
         return
     # A fact table is replaced only from a file that was there: a scrape that produced no
@@ -164,6 +165,9 @@ def _publish(
     conn: psycopg.Connection, p: dict, present: set[str], report: PublishReport, hook, carry_user_links
 ) -> None:
     _prepare(conn, p, report)
+    # What the landing covers, judged under the publish lock: a partial scrape writes only its series.
+    report.scope = landing_scope(conn, p["league"], p["run"])
+    p["covered"] = report.scope.covered_param
     _publish_data(Step(conn, read_profile(conn), p), present, report, hook)
     if p["reference_only"]:
         return

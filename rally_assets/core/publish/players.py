@@ -3,8 +3,11 @@ longer names is deactivated, never deleted. Career numbers come only with player
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rally_assets.core.publish.context import Step
 from rally_assets.core.publish.report import TableChanges
+from rally_assets.core.publish.scope import in_scope
 from rally_assets.core.publish.steps import S, count, run, temp_table
 
 # The columns a player row takes from the import; career_* keep the known value when not given.
@@ -56,7 +59,7 @@ UNION ALL
 UNION ALL
 (SELECT 'deactivated', o.tenniscores_player_id, concat_ws(' ', o.first_name, o.last_name),
         (SELECT team_name FROM teams WHERE id = o.team_id), NULL
-    FROM players o WHERE o.league_id = %(lid)s AND o.is_active IS NOT FALSE
+    FROM players o WHERE o.league_id = %(lid)s AND o.is_active IS NOT FALSE AND {in_scope("o.series_id")}
       AND NOT EXISTS (SELECT 1 FROM pub_players n WHERE {SAME_PLAYER})
     ORDER BY 2 LIMIT 5)
 """
@@ -82,9 +85,10 @@ INSERT INTO players ({{columns}}) SELECT {{values}} FROM pub_players n
 WHERE NOT EXISTS (SELECT 1 FROM players o WHERE {_SAME_KEY})
 RETURNING id
 """
-DEACTIVATE_PLAYERS = """
-UPDATE players o SET is_active = false{touch}
-WHERE o.league_id = %(lid)s AND o.is_active IS NOT FALSE
+# Only inside the publish's scope: a partial scrape says nothing of the series it does not cover.
+DEACTIVATE_PLAYERS = f"""
+UPDATE players o SET is_active = false{{touch}}
+WHERE o.league_id = %(lid)s AND o.is_active IS NOT FALSE AND {in_scope("o.series_id")}
   AND NOT EXISTS (SELECT 1 FROM pub_players n
                   WHERE (n.tenniscores_player_id, n.club_id, n.series_id)
                       = (o.tenniscores_player_id, o.club_id, o.series_id))
@@ -92,15 +96,28 @@ RETURNING o.id
 """
 
 
-# Of the players just deactivated, those a user is linked to (what the churn breaker weighs most).
-LINKED_AMONG = """
-SELECT count(*) FROM players p WHERE p.id = ANY(%(ids)s::integer[])
-  AND EXISTS (SELECT 1 FROM user_player_associations a WHERE a.tenniscores_player_id = p.tenniscores_player_id)
+# Of the players just deactivated: those a user is linked to (what the churn breaker weighs most), and
+# those still active in a series a partial scrape does not cover (moved out of it, not departed).
+DEACTIVATED_KINDS = f"""
+SELECT count(*) FILTER (WHERE linked), count(*) FILTER (WHERE moved_out), count(*) FILTER (WHERE moved_out AND linked)
+FROM (SELECT EXISTS (SELECT 1 FROM user_player_associations a
+                     WHERE a.tenniscores_player_id = p.tenniscores_player_id) AS linked,
+             EXISTS (SELECT 1 FROM players q WHERE q.league_id = p.league_id AND q.is_active
+                     AND q.tenniscores_player_id = p.tenniscores_player_id AND NOT {in_scope("q.series_id")}) AS moved_out
+      FROM players p WHERE p.id = ANY(%(ids)s::integer[])) d
 """
 
 
-def upsert_players(step: Step) -> tuple[TableChanges, int, list[dict], int]:
-    """The players of the run: (changes, players that moved team, a sample of the diff, linked players deactivated)."""
+@dataclass
+class Deactivated:
+    linked: int = 0
+    moved_out: int = 0
+    moved_out_linked: int = 0
+
+
+def upsert_players(step: Step) -> tuple[TableChanges, int, list[dict], Deactivated]:
+    """The players of the run: (changes, players that moved team, a sample of the diff, what the
+    deactivated players were)."""
     conn, p = step.conn, step.p
     temp_table(conn, "pub_players", STAGED_PLAYERS, p)
     moved = run(conn, MOVED_TEAM, p).fetchone()[0]
@@ -111,6 +128,10 @@ def upsert_players(step: Step) -> tuple[TableChanges, int, list[dict], int]:
     columns, exprs = step.insert_columns("players", {**values, "league_id": "%(lid)s", "is_active": "true"})
     inserted = count(conn, INSERT_PLAYERS.format(columns=columns, values=exprs), p)
     deactivated_ids = [r[0] for r in run(conn, DEACTIVATE_PLAYERS.format(touch=touch), p).fetchall()]
-    linked = run(conn, LINKED_AMONG, {"ids": deactivated_ids}).fetchone()[0] if deactivated_ids else 0
+    kinds = (
+        Deactivated(*run(conn, DEACTIVATED_KINDS, {"ids": deactivated_ids}).fetchone())
+        if deactivated_ids
+        else Deactivated()
+    )
     changes = TableChanges(inserted=inserted, updated=updated, deactivated=len(deactivated_ids))
-    return changes, moved, sample, linked
+    return changes, moved, sample, kinds

@@ -11,9 +11,10 @@ series_name_mappings) and renamed in place, never recreated. What cannot be rena
 from __future__ import annotations
 
 from rally_assets.core.constants import KNOWN_LEAGUES
-from rally_assets.core.parsing.normalize import legacy_series_name
 from rally_assets.core.publish.context import Step
 from rally_assets.core.publish.report import TableChanges
+from rally_assets.core.publish.scope import SCOPE_SERIES, in_scope
+from rally_assets.core.publish.series_names import canonical_series_names
 from rally_assets.core.publish.steps import ETL, S, count, run, temp_table
 
 
@@ -81,10 +82,6 @@ SELECT s.id, s.name FROM series s WHERE {owned}
 UNION SELECT s.id, s.name FROM series s JOIN players p ON p.series_id = s.id AND p.league_id = %(lid)s
 ORDER BY 1
 """
-SERIES_NAME_MAPPINGS = """
-SELECT m.database_series_name, m.user_series_name FROM series_name_mappings m
-WHERE m.league_id = %(league)s
-"""
 
 
 def _league_series(step: Step) -> list[tuple[int, str]]:
@@ -96,11 +93,9 @@ def _league_series(step: Step) -> list[tuple[int, str]]:
 
 
 def _canonical_names(step: Step, existing: list[tuple[int, str]]) -> dict[int, str]:
-    """id -> the name this import gives that series (the app's own mappings first, then the normalisation)."""
-    mapped = {}
-    if step.profile.has("series_name_mappings"):
-        mapped = dict(run(step.conn, SERIES_NAME_MAPPINGS, step.p).fetchall())
-    return {sid: mapped.get(name) or legacy_series_name(name) or name for sid, name in existing}
+    """id -> the name this import gives that series."""
+    canonical = canonical_series_names(step.conn, step.p["league"], [name for _, name in existing])
+    return {sid: canonical[name] for sid, name in existing}
 
 
 def _name_taken(step: Step, name: str) -> bool:
@@ -168,6 +163,8 @@ def _add_series(step: Step, names: list[str]) -> tuple[dict[str, int], int]:
 
 def upsert_series(step: Step) -> TableChanges:
     staged = {r[0] for r in run(step.conn, STAGED_SERIES, step.p).fetchall()}
+    if step.p.get("covered") is not None:  # a partial scrape adds no series it does not cover
+        staged &= set(step.p["covered"])
     ids, renamed = _adopt_series(step, staged, _league_series(step))
     added_ids, inserted = _add_series(step, sorted(staged - set(ids)))
     ids.update(added_ids)
@@ -185,6 +182,9 @@ def upsert_series(step: Step) -> TableChanges:
         "SELECT * FROM unnest(%(names)s::text[], %(ids)s::integer[]) AS s(name, id)",
         {"names": list(ids), "ids": list(ids.values())},
     )
+    temp_table(
+        step.conn, "pub_scope", SCOPE_SERIES, step.p
+    )  # the publish's scope: the covered series, or the whole league
     return TableChanges(inserted=inserted, updated=renamed)
 
 
@@ -196,7 +196,7 @@ SELECT DISTINCT ON ({ETL}.team_key(t.team_name)) t.team_name, {ETL}.team_key(t.t
 FROM {S}.stg_teams t
 JOIN pub_clubs c ON c.name_key = lower(t.club)
 JOIN pub_series s ON s.name = t.series
-WHERE t.run_id = %(run)s ORDER BY {ETL}.team_key(t.team_name), t.team_name
+WHERE t.run_id = %(run)s AND {in_scope("s.id")} ORDER BY {ETL}.team_key(t.team_name), t.team_name
 """
 LIVE_TEAMS = f"""
 SELECT id, {ETL}.team_key(team_name) AS team_key, team_name, club_id, series_id, is_active
@@ -233,9 +233,10 @@ WHERE t.id = n.team_id
        OR t.is_active IS NOT TRUE)
 RETURNING t.id
 """
-DEACTIVATE_TEAMS = """
-UPDATE teams SET is_active = false{touch}
-WHERE league_id = %(lid)s AND is_active IS NOT FALSE
+# Only inside the publish's scope: a partial scrape says nothing of the series it does not cover.
+DEACTIVATE_TEAMS = f"""
+UPDATE teams SET is_active = false{{touch}}
+WHERE league_id = %(lid)s AND is_active IS NOT FALSE AND {in_scope("teams.series_id")}
   AND NOT EXISTS (SELECT 1 FROM pub_team_keys k WHERE k.team_id = teams.id) RETURNING id
 """
 # A staged team in a slot another staged team owns (same club and series, no sub-team mark: one
@@ -250,7 +251,7 @@ SELECT l.team_key, l.id FROM pub_live_teams l WHERE NOT EXISTS (SELECT 1 FROM pu
 """
 # Every team name the run mentions -> its team id, the key computed once per distinct name.
 TEAM_IDS_BY_NAME = f"""
-SELECT n.name, k.team_id FROM (
+SELECT n.name, k.team_id, tt.series_id FROM (
     SELECT team_name AS name FROM {S}.stg_players WHERE run_id = %(run)s
     UNION SELECT home_team FROM {S}.stg_matches WHERE run_id = %(run)s
     UNION SELECT away_team FROM {S}.stg_matches WHERE run_id = %(run)s
@@ -259,6 +260,7 @@ SELECT n.name, k.team_id FROM (
     UNION SELECT team FROM {S}.stg_series_stats WHERE run_id = %(run)s) n
 JOIN (SELECT DISTINCT ON (team_key) team_key, team_id FROM pub_team_keys ORDER BY team_key, team_id) k
   ON k.team_key = {ETL}.team_key(n.name)
+JOIN teams tt ON tt.id = k.team_id
 """
 
 

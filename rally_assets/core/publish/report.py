@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from rally_assets.core.publish.scope import Scope
+
 # The tables a publish writes, in the order it writes them.
 PUBLISHED_TABLES = (
     "leagues",
@@ -67,6 +69,8 @@ class PublishReport:
     tables: dict[str, TableChanges] = field(default_factory=lambda: {t: TableChanges() for t in PUBLISHED_TABLES})
     players_moved_team: int = 0
     players_deactivated_linked: int = 0  # of the deactivated players, those a user is linked to
+    players_moved_out: int = 0  # deactivated in a partial scrape's series, still active in another one
+    players_moved_out_linked: int = 0
     diff_sample: list[dict] = field(default_factory=list)  # a few players added / moved / deactivated
     links: LinkCarry | None = None
     contexts_fixed_by_reason: dict[str, int] = field(default_factory=dict)
@@ -76,12 +80,14 @@ class PublishReport:
     # The users whose links or league context the publish changed (the first ones): user, change, reason.
     users_touched: list[dict] = field(default_factory=list)
 
+    scope: Scope | None = None  # the series the landing covered (partial scrape: only those were written)
+
     @property
     def contexts_fixed(self) -> int:
         return sum(self.contexts_fixed_by_reason.values())
 
     def as_json(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "scope": self.scope.as_json() if self.scope else None}
 
     @classmethod
     def from_json(cls, data: dict) -> PublishReport:
@@ -89,8 +95,9 @@ class PublishReport:
         order = [t for t in PUBLISHED_TABLES if t in recorded] + sorted(set(recorded) - set(PUBLISHED_TABLES))
         tables = {name: TableChanges(**recorded[name]) for name in order}
         links = LinkCarry(**data["links"]) if data.get("links") else None
-        rest = {k: v for k, v in data.items() if k not in ("tables", "links")}
-        return cls(**rest, tables=tables, links=links)
+        scope = Scope.from_json(data["scope"]) if data.get("scope") else None
+        rest = {k: v for k, v in data.items() if k not in ("tables", "links", "scope")}
+        return cls(**rest, tables=tables, links=links, scope=scope)
 
     def numbers(self) -> dict[str, int]:
         """Every count as a flat name -> number (what Dagster plots)."""
@@ -111,8 +118,9 @@ class PublishReport:
         return {table: changes.kept for table, changes in self.tables.items() if changes.kept}
 
     def summary(self) -> str:
-        """One line: every table and what happened to it (see LEGEND)."""
-        return "; ".join(f"{table} {changes.summary()}" for table, changes in self.tables.items())
+        """One line: every table and what happened to it (see LEGEND); a partial scrape says so first."""
+        tables = "; ".join(f"{table} {changes.summary()}" for table, changes in self.tables.items())
+        return f"{self.scope.describe()}: {tables}" if self.scope is not None and self.scope.partial else tables
 
     def table_lines(self) -> list[str]:
         """Every table with its inserted / updated / deleted / deactivated counts, one line each

@@ -43,9 +43,19 @@ def parsed_league(context: dg.AssetExecutionContext, config: ImportConfig, landi
         metadata[f"{stem}_read"] = report.rows_read
         metadata[f"{stem}_accepted"] = report.accepted
         metadata[f"{stem}_rejected"] = sum(report.rejected.values())
+        metadata[f"{stem}_folded"] = report.folded
+        metadata[f"{stem}_set_aside"] = sum(report.set_aside.values())
     metadata["rejections_by_reason"] = dg.MetadataValue.json(
         {name: report.rejected for name, report in parsed.reports.items() if report.rejected}
     )
+    metadata["sound_variation"] = dg.MetadataValue.json(
+        {
+            name: {"folded": report.folded, "set_aside": report.set_aside, "league_aliases": report.league_aliases}
+            for name, report in parsed.reports.items()
+            if report.folded or report.set_aside or report.league_aliases
+        }
+    )
+    metadata["series_covered"] = dg.MetadataValue.json(parsed.covered_series)
     metadata["rows_without_team"] = len(parsed.teamless)
     context.add_output_metadata(metadata)
     return parsed

@@ -1,6 +1,6 @@
 """Checks of one league's import: each wraps one verdict of rally_assets.core.pipeline, by name.
 
-Before publish (blocking, on staged_league): staged data quality, churn breaker. After publish (on
+Before publish (blocking, on staged_league): scrape integrity, staged data quality, churn breaker. After publish (on
 published_league): availability untouched (blocking), associations preserved, no orphan references.
 """
 
@@ -13,8 +13,16 @@ from rally_assets.defs.resources import ImportPolicy, RallyDatabase
 from rally_assets.tooling.faults import checkpoint
 
 DESCRIPTIONS = {
-    "staged_data_quality": "Rejected rows per landing file under the limit; natural keys unique in staging.",
-    "churn_breaker": "Refuses a publish that would deactivate too many active or user-linked players.",
+    "scrape_integrity": (
+        "Refuses a corrupt scrape: players.json empty, player ids missing on most rows, the series collapsed "
+        "(Series against its own Series Mapping ID, or one series for a league that had many), club names "
+        "truncated. Names the file, the measure, the limit and the rows seen. Not overridable."
+    ),
+    "staged_data_quality": "Unusable rows per landing file under the limit; natural keys unique in staging.",
+    "churn_breaker": (
+        "Refuses a publish that would deactivate too many active or user-linked players (within the series "
+        "the landing covers); says why: id-scheme change, naming drift or departures, and which action fits."
+    ),
     "availability_untouched": "No availability row that existed before the import was deleted or changed by it.",
     "associations_preserved": "Every association that existed before the import is still there.",
     "no_orphan_references": "No user-owned row points at a league, team, series or player that does not exist.",

@@ -18,10 +18,13 @@ def synthetic_user_count(conn: psycopg.Connection) -> int:
     return conn.execute("SELECT count(*) FROM users WHERE email LIKE %s", (f"%@{EMAIL_DOMAIN}",)).fetchone()[0]
 
 
-def seed_users(conn: psycopg.Connection, n_users: int, seed: int = 0, availability_per_user: int = 3) -> dict:
-    """Create up to `n_users` users, each linked to one active unclaimed player, with a league
-    context (the player's league), a user_contexts row and `availability_per_user` availability rows."""
-    params = {"n": n_users, "seed": str(seed), "k": availability_per_user}
+def seed_users(
+    conn: psycopg.Connection, n_users: int, seed: int = 0, availability_per_user: int = 3, league: str | None = None
+) -> dict:
+    """Create up to `n_users` users, each linked to one active unclaimed player (of `league`, a league
+    string id, when given), with a league context (the player's league), a user_contexts row and
+    `availability_per_user` availability rows."""
+    params = {"n": n_users, "seed": str(seed), "k": availability_per_user, "league": league}
     with conn.transaction():
         conn.execute(
             """CREATE TEMP TABLE seed_pick ON COMMIT DROP AS
@@ -29,7 +32,9 @@ def seed_users(conn: psycopg.Connection, n_users: int, seed: int = 0, availabili
                 SELECT DISTINCT ON (p.tenniscores_player_id) p.id AS player_id, p.tenniscores_player_id,
                        p.first_name, p.last_name, p.league_id, p.team_id, p.series_id
                 FROM players p
-                WHERE p.is_active AND NOT EXISTS (
+                WHERE p.is_active
+                  AND (%(league)s::text IS NULL OR p.league_id IN (SELECT id FROM leagues WHERE league_id = %(league)s))
+                  AND NOT EXISTS (
                     SELECT 1 FROM user_player_associations a WHERE a.tenniscores_player_id = p.tenniscores_player_id)
                 ORDER BY p.tenniscores_player_id, p.id)
             SELECT *, 'player-' || md5(tenniscores_player_id) || %(domain)s AS email
