@@ -242,8 +242,9 @@ def test_sound_variation_in_real_landings_is_accepted_and_reported():
     assert len(set_aside) == 3836 and set(set_aside["reason"]) == {"unknown_player"}
 
     cnswpl = parse_league(SAMPLE / "045_2025-08-24_12bc52e7" / "CNSWPL").reports["players.json"]
-    assert (cnswpl.rows_read, cnswpl.folded, cnswpl.accepted) == (6037, 2281, 3582)
-    assert cnswpl.rejected == {"duplicate_key": 174}  # a second team of the same club and series: not a repeat
+    # 3,598 accepted: the 16 rows of players on two sub-teams of one club in one series are two keys
+    assert (cnswpl.rows_read, cnswpl.folded, cnswpl.accepted) == (6037, 2281, 3598)
+    assert cnswpl.rejected == {"duplicate_key": 158}  # a second team of the same club and series: not a repeat
 
 
 @requires_sample

@@ -18,7 +18,7 @@ from rally_assets_tests.conftest import IMPORT_1, requires_real_data
 from rally_assets_tests.e2e.test_real_landings import outside
 
 pytestmark = requires_real_data
-COVERED = ["Series 3"]
+COVERED = ["Series 3", "Series 3a", "Series 3b"]  # Series 3 and its sub-teams' sub-series (Michigan Shores 3a, 3b)
 
 
 @pytest.fixture
@@ -34,7 +34,9 @@ def rescrape_of_series_3(tmp_path) -> tuple:
     shutil.copytree(IMPORT_1 / "CNSWPL", folder)
     for f in folder.iterdir():
         f.chmod(0o644)
-    rows = [r for r in json.loads((folder / "players.json").read_text()) if normalize_series(r["Series"]) == "Series 3"]
+    rows = [
+        r for r in json.loads((folder / "players.json").read_text()) if normalize_series(r["Series"]) == "Series 3"
+    ]  # with 3a, 3b
     gone = rows[0]["Player ID"]
     kept = [r for r in rows if r["Player ID"] != gone]
     new = {**kept[0], "Player ID": "nndz-NEW-IN-SERIES-3", "First Name": "Newly"}
@@ -46,7 +48,8 @@ def rescrape_of_series_3(tmp_path) -> tuple:
 def series_3_matches(conn) -> int:
     return conn.execute(
         """SELECT count(*) FROM match_scores m JOIN teams t ON t.id = m.home_team_id JOIN series s ON s.id = t.series_id
-        JOIN leagues l ON l.id = m.league_id AND l.league_id = 'CNSWPL' WHERE s.name = 'Series 3'"""
+        JOIN leagues l ON l.id = m.league_id AND l.league_id = 'CNSWPL' WHERE s.name = ANY(%s)""",
+        (COVERED,),
     ).fetchone()[0]
 
 
@@ -68,7 +71,7 @@ def test_a_rescrape_of_one_series_publishes_that_series_only(conn1, tmp_path):
     )
     report = publish_league(conn1, "CNSWPL", "partial")
 
-    assert report.scope.partial and report.scope.covered == COVERED and len(report.scope.not_covered) == 16
+    assert report.scope.partial and report.scope.covered == COVERED and len(report.scope.not_covered) == 28
     assert report.summary().startswith("partial scrape: covers 1 of 17 series (Series 3)")
     players = report.tables["players"]
     assert (players.inserted, players.deactivated) == (1, gone_rows)

@@ -250,20 +250,22 @@ def test_the_first_import_adopts_the_old_importers_rows_and_keeps_every_user_row
 
 
 def test_the_breaker_judges_a_re_keying_by_the_publishs_own_identity(legacy_db, tmp_path):
-    """Every NSTF player put in a new series: same ids, same names, same clubs (the old breaker
-    compared names and passed the like of it); the publish would deactivate all 808 players."""
+    """Every NSTF player at another club: same ids, same names, same series (the old breaker compared
+    names where the publish keys on ids, and passed such re-keyings); the publish would deactivate all 808."""
     url, _, _ = legacy_db
     with db.connection(url) as conn:
         init_db(conn)
     landing = tmp_path / "landing"
     shutil.copytree(IMPORT_1 / "NSTF", landing / "NSTF")
     players = json.loads((landing / "NSTF" / "players.json").read_text())
-    for p in players:
-        p["Series"] = "Series 9"
+    clubs = sorted({p["Club"] for p in players})
+    for p in players:  # every player at the next club: sound-looking (full names, the same series), all re-keyed
+        p["Club"] = clubs[(clubs.index(p["Club"]) + 1) % len(clubs)]
     (landing / "NSTF" / "players.json").write_text(json.dumps(players))
     (outcome,) = import_leagues(landing, ["NSTF"])
     assert not outcome.success
-    assert outcome.error.startswith("blocked by check churn_breaker: 100.0% of active players")
+    assert outcome.error.startswith("blocked by check churn_breaker: naming drift:")  # same ids, other names
+    assert "100.0% of active players (limit 20.0%)" in outcome.error
     with db.connection(url) as conn:
         assert (
             conn.execute(

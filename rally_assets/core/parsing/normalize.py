@@ -91,6 +91,15 @@ def sub_team_series(series: str | None, team_name: str | None) -> str | None:
     return series
 
 
+_SUB_SERIES_MARK = re.compile(r"^(Series \d+)[a-z]$|^(Series [A-Z]{1,2})\(\d+\)$|^(Series \d+[A-Z]?) T\d+$")
+
+
+def base_series(series: str) -> str:
+    """The league's series a sub-series belongs to ('Series 14a' -> 'Series 14'); others as they are."""
+    m = _SUB_SERIES_MARK.match(series)
+    return next(g for g in m.groups() if g) if m else series
+
+
 _LEGACY_DIVISION = re.compile(r"^Division ([0-9]+[a-z]?|[A-Z]{1,2})$", re.IGNORECASE)
 _LEGACY_S = re.compile(r"^S([0-9]+[A-Z]?)$")  # the old importer's S-forms: S2B, S12 (not CNSWPL's SN)
 

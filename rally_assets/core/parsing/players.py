@@ -26,7 +26,10 @@ REQUIRED_FIELDS = ("Player ID", "Last Name", "Club")
 
 
 def require_roster_fields(rows: FileRows) -> None:
-    """Refuse a wrong-shaped players.json (`[{"foo": 1}]`): name the file and the fields no record has."""
+    """Refuse a wrong-shaped players.json (`[{"foo": 1}]`): name the file and the fields no record has.
+    An empty file has no shape to be wrong: the scrape_integrity check refuses it, with its diagnosis."""
+    if rows.df.empty:
+        return
     missing = [f for f in REQUIRED_FIELDS if f not in rows.df.columns]
     if not missing:
         return

@@ -19,6 +19,7 @@ import psycopg
 
 from rally_assets.core import import_runs, policy
 from rally_assets.core.constants import ETL_SCHEMA
+from rally_assets.core.parsing.normalize import base_series
 from rally_assets.core.parsing.players import SERIES_MAPPING_CHECKED, SERIES_MAPPING_DISAGREES
 from rally_assets.core.policy import pct
 from rally_assets.core.verdict import Verdict
@@ -26,14 +27,22 @@ from rally_assets.core.verdict import Verdict
 S = ETL_SCHEMA
 PLAYERS = "players.json"
 
+# Series are counted as the league's series: a club's sub-teams' sub-series ('Series 14a') count as theirs.
 STAGED_SERIES = f"""
-SELECT count(DISTINCT series), count(DISTINCT tenniscores_player_id), min(series)
+SELECT array_agg(DISTINCT series) FILTER (WHERE series IS NOT NULL), count(DISTINCT tenniscores_player_id)
 FROM {S}.stg_players WHERE run_id = %(run)s
 """
 LIVE_SERIES = """
-SELECT count(DISTINCT p.series_id), count(DISTINCT p.tenniscores_player_id)
-FROM players p JOIN leagues l ON l.id = p.league_id AND l.league_id = %(league)s WHERE p.is_active
+SELECT array_agg(DISTINCT s.name), count(DISTINCT p.tenniscores_player_id)
+FROM players p JOIN leagues l ON l.id = p.league_id AND l.league_id = %(league)s
+JOIN series s ON s.id = p.series_id WHERE p.is_active
 """
+
+
+def _league_series(names: list[str] | None) -> list[str]:
+    return sorted({base_series(n) for n in names or []})
+
+
 # Staged clubs the league does not know that are the first word(s) of clubs it knows ('Lake' for
 # 'Lake Forest'), with the rows naming them.
 TRUNCATED_CLUBS = f"""
@@ -87,7 +96,9 @@ def _file_findings(players: dict, live_ids: int) -> list[dict]:
 
 def _collapse_finding(conn: psycopg.Connection, p: dict, live_series: int, live_ids: int) -> tuple[dict | None, dict]:
     """One series holding most of a league that had many (judged against the live league)."""
-    staged_series, staged_ids, only = conn.execute(STAGED_SERIES, p).fetchone()
+    names, staged_ids = conn.execute(STAGED_SERIES, p).fetchone()
+    series = _league_series(names)
+    staged_series, only = len(series), (series[0] if series else None)
     measures = {"series_staged": staged_series, "player_ids_staged": staged_ids}
     if (
         staged_series == 1
@@ -118,7 +129,8 @@ def integrity(conn: psycopg.Connection, league: str, run_id: str) -> dict:
     p = {"league": league, "run": run_id}
     players = import_runs.file_reports(conn, run_id, league).get(PLAYERS, {})
     staged_rows = conn.execute(f"SELECT count(*) FROM {S}.stg_players WHERE run_id = %(run)s", p).fetchone()[0]
-    live_series, live_ids = conn.execute(LIVE_SERIES, p).fetchone()
+    live_names, live_ids = conn.execute(LIVE_SERIES, p).fetchone()
+    live_series = len(_league_series(live_names))
     findings = _file_findings(players, live_ids)
     measures: dict = {
         "file": f"{league}/{PLAYERS}",

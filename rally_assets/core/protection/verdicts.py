@@ -131,9 +131,13 @@ def churn(conn: psycopg.Connection, league: str, run_id: str, scope: Scope | Non
     series = _covered_series_ids(conn, league, scope)
     p = {"league": league, "run": run_id, "series": series}
     active, linked, ids, ids_gone = conn.execute(LIVE_PLAYERS, p).fetchone()
-    rehearsal = publish_league(conn, league, run_id, rehearse=True, reference_only=True)
-    gone, linked_gone = rehearsal.tables["players"].deactivated, rehearsal.players_deactivated_linked
-    moved, moved_linked = rehearsal.players_moved_out, rehearsal.players_moved_out_linked
+    if conn.execute(f"SELECT 1 FROM {S}.stg_players WHERE run_id = %(run)s LIMIT 1", p).fetchone() is None:
+        # nothing staged (an empty players.json): a publish would deactivate every player it judges
+        gone, linked_gone, moved, moved_linked = active, linked, 0, 0
+    else:
+        rehearsal = publish_league(conn, league, run_id, rehearse=True, reference_only=True)
+        gone, linked_gone = rehearsal.tables["players"].deactivated, rehearsal.players_deactivated_linked
+        moved, moved_linked = rehearsal.players_moved_out, rehearsal.players_moved_out_linked
     return {
         "active_players": active,
         "linked_players": linked,

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from rally_assets.core.constants import ETL_SCHEMA
+from rally_assets.core.parsing.normalize import base_series
 from rally_assets.core.publish.series_names import canonical_series_names
 
 COVERED_SERIES = f"""
@@ -62,12 +63,15 @@ class Scope:
         return self.covered if self.partial else None
 
     def describe(self) -> str:
+        """In the league's terms: its series, a club's sub-teams' sub-series ('Series 14a') counted as theirs."""
+        covered = sorted({base_series(n) for n in self.covered})
         if not self.partial:
-            return f"full scrape: covers all {len(self.covered)} series"
-        shown = ", ".join(self.covered[:5]) + (", ..." if len(self.covered) > 5 else "")
+            return f"full scrape: covers all {len(covered)} series"
+        total = len({base_series(n) for n in self.covered} | {base_series(n) for n in self.league_series})
+        shown = ", ".join(covered[:5]) + (", ..." if len(covered) > 5 else "")
         return (
-            f"partial scrape: covers {len(self.covered)} of {len(set(self.covered) | set(self.league_series))} "
-            f"series ({shown}); the other {len(self.not_covered)} are left as they are"
+            f"partial scrape: covers {len(covered)} of {total} series ({shown}); "
+            f"the other {total - len(covered)} are left as they are"
         )
 
     def as_json(self) -> dict:

@@ -75,7 +75,8 @@ def test_a_partial_scrape_is_judged_within_its_series(conn1):
     is new; the description says the diagnosis first, then that the scrape is partial."""
     verdict = breaker(conn1, SAMPLE / "059_2025-09-11_675dc8c8" / "CNSWPL", "partial")
     m = verdict.measures
-    assert (m["partial_scrape"], m["series_covered"], m["series_not_covered"]) == (True, 1, 16)
+    # 31 series rows: the league's 17 and the sub-series of its clubs' sub-teams ('Series 14a')
+    assert (m["partial_scrape"], m["series_covered"], m["series_not_covered"]) == (True, 1, 30)
     assert not verdict.passed and m["diagnosis"] == "departures"
     # 88 rows of Series 17 would go; 20 of them are players still active in another series (moved out of it)
     assert (m["active_players"], m["would_deactivate"], m["moved_out_of_scope"]) == (88, 88, 20)
@@ -85,5 +86,6 @@ def test_a_partial_scrape_is_judged_within_its_series(conn1):
         "club and series. partial scrape: covers 1 of 17 series (Series 17); the other 16 are left as they are; "
         "77.27% of active players (limit 20.0%) and 0.0% of user-linked players (limit 10.0%) would be deactivated; "
         "100.0% of player ids are gone from the import. Action: if the league really lost them, override with "
-        "allow_churn; if the scrape missed them, rescrape"
+        "allow_churn; if the scrape missed them, rescrape; to publish anyway: rally import --allow-churn, or in the "
+        "launchpad resources: {import_policy: {config: {allow_churn: true}}}"
     )
