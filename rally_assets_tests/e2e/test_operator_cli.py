@@ -375,7 +375,7 @@ def test_psql_runs_on_the_database_in_use(fresh_db, tmp_path):
         (["import", "--dry-run", "{tmp}/nowhere"], "rally import: {tmp}/nowhere: is not a folder"),
         (
             ["import", "--dry-run", "--league", "xyz", str(IMPORT_1)],
-            f"XYZ: FAILED no folder for league XYZ in {IMPORT_1}",
+            f"XYZ: FAILED no folder for league XYZ in {IMPORT_1.resolve()}",  # the landing folder, resolved
         ),
         (
             ["import", "--max-rejected-pct", "200", "x"],
