@@ -5,11 +5,13 @@ league with published rows stays (its history is how the UI shows them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
 
 from rally_assets.core import import_runs
 from rally_assets.core.file_types import FACT_TABLES
+from rally_assets.core.verdict import Verdict
 
 # The league's rows in the app tables the import writes (each has a league_id).
 COUNTED_TABLES = ("teams", "players", *FACT_TABLES)
@@ -44,3 +46,13 @@ def league_data(conn: psycopg.Connection, league: str) -> LeagueData:
             rows[table] = conn.execute(f"SELECT count(*) FROM {table} WHERE league_id = %s", (row[0],)).fetchone()[0]
     count, last = import_runs.published_runs(conn, code)
     return LeagueData(league=code, rows=rows, published_runs=count, last_published=last)
+
+
+def freshness_verdict(last_published: datetime | None, now: datetime, days: float) -> Verdict:
+    """Published within the last `days` (the league's freshness check)."""
+    if last_published is None:
+        return Verdict(False, "never published", {"days_since_publish": None})
+    age = (now - last_published).total_seconds() / 86400
+    passed = age <= days
+    why = f"last published {age:.1f} days ago ({last_published:%Y-%m-%d %H:%M} UTC); stale after {days:g} days"
+    return Verdict(passed, why, {"days_since_publish": round(age, 2), "max_days": days})

@@ -36,6 +36,10 @@ CONTEXT_MIN_PCT = 95.0  # users with associations whose league context is valid
 AVAILABILITY_MIN_PCT = 90.0  # availability rows carrying a user_id
 # Bands of the league-context score (rally-domain.md §6.1), highest first: (lowest score, name).
 HEALTH_BANDS = ((100.0, "all valid"), (90.0, "excellent"), (80.0, "good"), (70.0, "warning"), (0.0, "critical"))
+# A failed health check whose score is still in one of these bands is a warning; below them, an error.
+WARN_BANDS = ("all valid", "excellent", "good")
+FRESHNESS_DAYS = 14  # a league with no publish for this many days is stale (a WARN, never an ERROR)
+FRESHNESS_CRON = "0 7 * * *"  # when the freshness checks run
 
 # --- automation (each overridable by its environment variable, see settings.py) ---------------
 LANDING_SETTLE_SECONDS = 10.0  # a league folder's files untouched this long before an import
@@ -46,6 +50,11 @@ HEALTH_CRON = "0 * * * *"  # the health checks between imports
 def health_band(score: float) -> str:
     """The band of a league-context score."""
     return next(name for lowest, name in HEALTH_BANDS if score >= lowest)
+
+
+def health_severity(score: float) -> str:
+    """ "WARN" or "ERROR" for a failed health check, by the band its score is in."""
+    return "WARN" if health_band(score) in WARN_BANDS else "ERROR"
 
 
 def meets(part: int, whole: int, minimum_pct: float) -> bool:

@@ -61,6 +61,8 @@ def dagster_home() -> Path:
 ENV_SETTLE_SECONDS = "RALLY_LANDING_SETTLE_SECONDS"  # files untouched this long before a league is imported
 ENV_SENSOR_INTERVAL = "RALLY_SENSOR_INTERVAL_SECONDS"  # how often the sensors look (read when the code loads)
 ENV_HEALTH_CRON = "RALLY_HEALTH_CRON"  # when the health checks run between imports
+ENV_FRESHNESS_DAYS = "RALLY_FRESHNESS_DAYS"  # a league with no publish for this many days is stale
+ENV_FRESHNESS_CRON = "RALLY_FRESHNESS_CRON"  # when the freshness checks run
 
 
 def settle_seconds() -> float:
@@ -73,3 +75,11 @@ def sensor_interval_seconds() -> int:
 
 def health_cron() -> str:
     return os.environ.get(ENV_HEALTH_CRON) or policy.HEALTH_CRON
+
+
+def freshness_days() -> float:
+    return float(os.environ.get(ENV_FRESHNESS_DAYS) or policy.FRESHNESS_DAYS)
+
+
+def freshness_cron() -> str:
+    return os.environ.get(ENV_FRESHNESS_CRON) or policy.FRESHNESS_CRON

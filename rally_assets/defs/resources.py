@@ -1,4 +1,4 @@
-"""Dagster resources: the app database and the landing zone. Empty config = environment defaults."""
+"""Dagster resources: the app database, the landing zone and the import policy."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from rally_assets.core.settings import landing_dir
 
 
 class RallyDatabase(dg.ConfigurableResource):
-    """The app database. `url` empty: RALLY_DATABASE_URL, else the embedded PostgreSQL."""
+    """The app database: RALLY_DATABASE_URL, else the embedded PostgreSQL under RALLY_HOME.
 
-    url: str = ""
+    No config field on purpose: a URL typed into the launchpad would be stored, password and all,
+    in the run's config. The URL comes from the environment of the process that runs the step.
+    """
 
     def resolved_url(self) -> str:
-        return self.url or db.database_url()
+        return db.database_url()
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[psycopg.Connection]:

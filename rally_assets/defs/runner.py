@@ -66,13 +66,20 @@ def _no_fsync(dbapi_connection, _record) -> None:
         dbapi_connection.execute("PRAGMA synchronous = OFF")
 
 
+def refused_by(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation | None:
+    """The gate check that refused the league's publish (the first in gate order: it is the diagnosis),
+    or a blocking check that failed after it; None when nothing stopped the league."""
+    order = {name: i for i, name in enumerate(pipeline.BLOCKING_VERDICTS)}
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed and (e.check_name in order or e.blocking)]
+    return min(failed, key=lambda e: order.get(e.check_name, len(order)), default=None)
+
+
 def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
-    """The operator's one line: a blocking check that stopped the league and why, else which step
-    failed and the innermost error, without the traceback."""
-    order = {name: i for i, name in enumerate(pipeline.BLOCKING_VERDICTS)}  # the first is the diagnosis
-    failed = [e for e in result.get_asset_check_evaluations() if not e.passed and e.blocking]
-    for evaluation in sorted(failed, key=lambda e: order.get(e.check_name, len(order))):
-        return f"blocked by check {evaluation.check_name}: {evaluation.description}"
+    """The operator's one line: the check that stopped the league and why, else which step failed
+    and the innermost error, without the traceback."""
+    refusal = refused_by(result)
+    if refusal is not None:
+        return f"blocked by check {refusal.check_name}: {refusal.description}"
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
             chain, error = [], event.step_failure_data.error
@@ -93,7 +100,7 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
 def run_config(landing: Path | None = None, policy: dict | None = None) -> dict:
     config: dict = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # events stay in Dagster
     if landing is not None:
-        config["ops"] = {"parsed_league": {"config": {"landing_dir": str(landing)}}}
+        config["ops"] = {"import_league": {"config": {"landing_dir": str(landing)}}}
     if policy:
         config["resources"] = {"import_policy": {"config": policy}}
     return config
@@ -147,8 +154,11 @@ def import_leagues(
             raise_on_error=False,
             tags={"rally/source": "cli", "rally/landing": str(landing)},
         )
-        outcome = LeagueOutcome(league=code, success=result.success, run_id=result.run_id)
-        if result.success:
+        # A refused league's run succeeds (its gate check failed, nothing was published): not a success here.
+        outcome = LeagueOutcome(
+            league=code, success=result.success and refused_by(result) is None, run_id=result.run_id
+        )
+        if outcome.success:
             with db.connection() as conn:
                 outcome.publish = import_runs.publish_report(conn, result.run_id, code)
         else:

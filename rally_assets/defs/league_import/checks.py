@@ -1,60 +1,85 @@
-"""Checks of one league's import: each wraps one verdict of rally_assets.core.pipeline, by name.
+"""Checks of one league's import, each one verdict of rally_assets.core.pipeline, by name.
 
-Before publish (blocking, on staged_league): scrape integrity, staged data quality, churn breaker. After publish (on
-published_league): availability untouched (blocking), associations preserved, no orphan references.
+The gate (per league, on staged_league): scrape integrity, staged data quality, churn breaker. They
+are evaluated inside the import step, and a failed one refuses the publish there (so a refused import
+is a failed check on that league's staged data, and its tables keep their last good publish).
+
+After the publish, on the app tables it protects: availability untouched (on player_availability),
+associations preserved and no orphan references (on user_player_associations).
 """
 
 import dagster as dg
 
 from rally_assets.core import pipeline
-from rally_assets.defs.league_import.assets import published_league, staged_league
+from rally_assets.core.verdict import Verdict
+from rally_assets.defs.catalog import APP_TABLES
 from rally_assets.defs.metadata import check_result, league_of_run
-from rally_assets.defs.resources import ImportPolicy, RallyDatabase
+from rally_assets.defs.partitions import league_partitions
+from rally_assets.defs.resources import RallyDatabase
 from rally_assets.tooling.faults import checkpoint
 
+STAGED_KEY = dg.AssetKey("staged_league")
+PUBLISHED_KEY = dg.AssetKey("players")  # written by every publish: the after-publish checks follow it
+
+OVERRIDE = (
+    "\n\nA failed check refuses the publish; the league's tables keep their last good publish. "
+    "To publish anyway: `rally import --{flag}`, or in the launchpad "
+    "`resources: {{import_policy: {{config: {{{setting}}}}}}}`."
+)
 DESCRIPTIONS = {
     "scrape_integrity": (
-        "Refuses a corrupt scrape: players.json empty, player ids missing on most rows, the series collapsed "
-        "(Series against its own Series Mapping ID, or one series for a league that had many), club names "
-        "truncated. Names the file, the measure, the limit and the rows seen. Not overridable."
+        "**Gate.** Refuses a corrupt scrape: players.json empty, player ids missing on most rows, the series "
+        "collapsed (Series against its own Series Mapping ID, or one series for a league that had many), club "
+        "names truncated. Names the file, the measure, the limit and the rows seen. **Not overridable**: "
+        "wait for a sound scrape."
     ),
-    "staged_data_quality": "Unusable rows per landing file under the limit; natural keys unique in staging.",
+    "staged_data_quality": "**Gate.** Unusable rows per landing file under the limit; natural keys unique in staging."
+    + OVERRIDE.format(flag="max-rejected-pct PCT", setting="max_rejected_pct: PCT"),
     "churn_breaker": (
-        "Refuses a publish that would deactivate too many active or user-linked players (within the series "
-        "the landing covers); says why: id-scheme change, naming drift or departures, and which action fits."
-    ),
-    "availability_untouched": "No availability row that existed before the import was deleted or changed by it.",
+        "**Gate.** Refuses a publish that would deactivate too many active or user-linked players (within the "
+        "series the landing covers); says why: id-scheme change, naming drift or departures, and which action fits."
+    )
+    + OVERRIDE.format(flag="allow-churn", setting="allow_churn: true"),
+    "availability_untouched": "No availability row that existed before the import was deleted or changed by it. "
+    "Blocking: a publish that touched availability fails its run.",
     "associations_preserved": "Every association that existed before the import is still there.",
     "no_orphan_references": "No user-owned row points at a league, team, series or player that does not exist.",
 }
-BLOCKING_AFTER_PUBLISH = {"availability_untouched"}  # a publish that touched availability fails the run
+
+GATE_CHECK_SPECS = [
+    dg.AssetCheckSpec(name, asset=STAGED_KEY, description=DESCRIPTIONS[name], partitions_def=league_partitions)
+    for name in pipeline.BLOCKING_VERDICTS
+]
+AFTER_PUBLISH_TARGETS = {
+    "availability_untouched": "player_availability",
+    "associations_preserved": "user_player_associations",
+    "no_orphan_references": "user_player_associations",
+}
+BLOCKING_AFTER_PUBLISH = {"availability_untouched"}
 
 
-def _before_publish(name: str) -> dg.AssetChecksDefinition:
-    verdict = pipeline.BLOCKING_VERDICTS[name]
-
-    @dg.asset_check(name=name, asset=staged_league, blocking=True, description=DESCRIPTIONS[name])
-    def _check(context: dg.AssetCheckExecutionContext, database: RallyDatabase, import_policy: ImportPolicy):
-        with database.connect() as conn:
-            return check_result(verdict(conn, league_of_run(context), context.run.run_id, import_policy.limits()))
-
-    return _check
+def gate_result(name: str, verdict: Verdict) -> dg.AssetCheckResult:
+    """A gate verdict as the result of its check on staged_league (in the import step)."""
+    return check_result(verdict, asset_key=STAGED_KEY, check_name=name)
 
 
 def _after_publish(name: str) -> dg.AssetChecksDefinition:
     verdict = pipeline.PUBLISHED_VERDICTS[name]
 
     @dg.asset_check(
-        name=name, asset=published_league, blocking=name in BLOCKING_AFTER_PUBLISH, description=DESCRIPTIONS[name]
+        name=name,
+        asset=APP_TABLES[AFTER_PUBLISH_TARGETS[name]].key,
+        additional_deps=[PUBLISHED_KEY],
+        blocking=name in BLOCKING_AFTER_PUBLISH,
+        description=DESCRIPTIONS[name],
     )
     def _check(context: dg.AssetCheckExecutionContext, database: RallyDatabase):
         checkpoint("checks")
+        league = league_of_run(context)
         with database.connect() as conn:
-            return check_result(verdict(conn, league_of_run(context), context.run.run_id))
+            return check_result(verdict(conn, league, context.run.run_id), league=league)
 
     return _check
 
 
-IMPORT_CHECKS = [_before_publish(name) for name in pipeline.BLOCKING_VERDICTS] + [
-    _after_publish(name) for name in pipeline.PUBLISHED_VERDICTS
-]
+AFTER_PUBLISH_CHECKS = [_after_publish(name) for name in pipeline.PUBLISHED_VERDICTS]

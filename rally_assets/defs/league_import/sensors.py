@@ -51,7 +51,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZone) ->
             dg.RunRequest(
                 run_key=f"{state.league}:{fingerprint}",
                 partition_key=state.league,
-                run_config={"ops": {"parsed_league": {"config": {"landing_dir": str(root)}}}},
+                run_config={"ops": {"import_league": {"config": {"landing_dir": str(root)}}}},
                 tags={"rally/league": state.league, "rally/fingerprint": fingerprint},
             )
         )

@@ -5,12 +5,18 @@ import dagster as dg
 from rally_assets.core.users.contexts import fix_league_contexts, league_context_health
 from rally_assets.core.users.health import availability_user_id_coverage, relink_availability
 from rally_assets.core.users.repairs import re_associate
+from rally_assets.defs import catalog
 from rally_assets.defs.resources import ImportPolicy, RallyDatabase
 
 REPAIR_GROUP = "repair"
 
 
-@dg.asset(group_name=REPAIR_GROUP, kinds={"postgres"})
+@dg.asset(
+    group_name=REPAIR_GROUP,
+    kinds={"postgres"},
+    owners=[catalog.ETL_OWNER],
+    tags={"layer": "repair", "domain": "user_data"},
+)
 def user_data_repairs(
     context: dg.AssetExecutionContext, database: RallyDatabase, import_policy: ImportPolicy
 ) -> dg.MaterializeResult:

@@ -6,9 +6,7 @@ import dagster as dg
 
 from rally_assets.core.settings import sensor_interval_seconds
 from rally_assets.defs.repair.jobs import repair_job
-from rally_assets.defs.user_data.checks import HEALTH_CHECKS
-
-HEALTH_CHECK_KEYS = [key for check in HEALTH_CHECKS for key in check.check_keys]
+from rally_assets.defs.user_data.checks import HEALTH_CHECK_KEYS
 
 
 @dg.sensor(

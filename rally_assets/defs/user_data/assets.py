@@ -1,22 +1,23 @@
-"""After the leagues are published, for all of them: league contexts -> association discovery ->
-user-data health (its checks gate on it)."""
+"""After the leagues are published, for all of them: league contexts -> association discovery; the
+health checks on the app's tables follow (user_data/checks.py)."""
 
 import dagster as dg
 
 from rally_assets.core.users.contexts import fix_league_contexts, league_context_health
-from rally_assets.core.users.health import availability_user_id_coverage, orphan_references
 from rally_assets.core.users.repairs import discover
-from rally_assets.defs.league_import.assets import published_league
+from rally_assets.defs import catalog
+from rally_assets.defs.league_import.assets import TABLE_KEYS
 from rally_assets.defs.metadata import markdown_table
-from rally_assets.defs.repair.assets import user_data_repairs
 from rally_assets.defs.resources import ImportPolicy, RallyDatabase
 
 USER_DATA_GROUP = "user_data"
+USER_DATA = {"owners": [catalog.ETL_OWNER], "tags": {"layer": "repair", "domain": "user_data"}, "kinds": {"postgres"}}
 
 
-@dg.asset(group_name=USER_DATA_GROUP, kinds={"postgres"}, deps=[published_league])
+@dg.asset(group_name=USER_DATA_GROUP, deps=[TABLE_KEYS["players"]], **USER_DATA)
 def league_contexts(context: dg.AssetExecutionContext, database: RallyDatabase) -> dg.MaterializeResult:
-    """Every user's league context, repaired by the one rule wherever it is NULL, broken or not theirs."""
+    """Every user's league context, restored by the one rule wherever it is NULL, broken or not theirs
+    (after any publish, for all leagues). `score_after` is the share of linked users with a valid one."""
     with database.connect() as conn:
         before = league_context_health(conn)
         fixes = fix_league_contexts(conn, source=f"run:{context.run_id}")
@@ -30,11 +31,12 @@ def league_contexts(context: dg.AssetExecutionContext, database: RallyDatabase) 
     )
 
 
-@dg.asset(group_name=USER_DATA_GROUP, kinds={"postgres"}, deps=[league_contexts])
+@dg.asset(group_name=USER_DATA_GROUP, deps=[league_contexts], **USER_DATA)
 def association_discovery(
     context: dg.AssetExecutionContext, database: RallyDatabase, import_policy: ImportPolicy
 ) -> dg.MaterializeResult:
-    """Users with fewer than 2 links, linked to their unambiguous namesake in each league (bounded, quiet)."""
+    """Users with fewer than 2 links, linked to their unambiguous namesake in each league (bounded:
+    `discovery_limit` users per run; a name two players share is never guessed)."""
     with database.connect() as conn:
         result = discover(conn, limit=import_policy.discovery_limit, source=f"run:{context.run_id}")
     links, fixes = result["discovered"], result["contexts"]
@@ -49,22 +51,5 @@ def association_discovery(
                     [{k: x[k] for k in ("email", "league", "tenniscores_player_id", "confidence")} for x in links[:10]]
                 )
             ),
-        }
-    )
-
-
-@dg.asset(group_name=USER_DATA_GROUP, kinds={"postgres"}, deps=[association_discovery, user_data_repairs])
-def user_data_health(database: RallyDatabase) -> dg.MaterializeResult:
-    """The health numbers of user data after an import (its checks gate on them)."""
-    with database.connect() as conn:
-        contexts = league_context_health(conn)
-        coverage = availability_user_id_coverage(conn)
-        orphans = orphan_references(conn)
-    return dg.MaterializeResult(
-        metadata={
-            "league_context_score": float(contexts["score"]),
-            "league_context_band": contexts["band"],
-            "availability_user_id_pct": float(coverage["pct"]),
-            "orphan_references": sum(orphans.values()),
         }
     )

@@ -3,12 +3,16 @@
 import dagster as dg
 
 from rally_assets.core.settings import health_cron
-from rally_assets.defs.user_data.assets import USER_DATA_GROUP, user_data_health
+from rally_assets.defs.user_data.assets import USER_DATA_GROUP
+from rally_assets.defs.user_data.checks import HEALTH_CHECKS
 
-# After the leagues: repair contexts, discover associations, then the health checks.
+HEALTH_CHECK_SELECTION = dg.AssetSelection.checks(*HEALTH_CHECKS)
+
+# After the leagues: restore league contexts, discover associations, then the health checks.
 post_import_job = dg.define_asset_job(
     "post_import_job",
-    selection=dg.AssetSelection.groups(USER_DATA_GROUP),
+    selection=dg.AssetSelection.groups(USER_DATA_GROUP).without_checks() | HEALTH_CHECK_SELECTION,
+    executor_def=dg.in_process_executor,  # three short steps: one process, not three
     description="League contexts (one rule), association discovery and the user-data health checks.",
 )
 
@@ -16,7 +20,8 @@ post_import_job = dg.define_asset_job(
 # Between imports the app keeps writing: the health checks alone, on a schedule.
 health_check_job = dg.define_asset_job(
     "health_check_job",
-    selection=dg.AssetSelection.checks_for_assets(user_data_health),
+    selection=HEALTH_CHECK_SELECTION,
+    executor_def=dg.in_process_executor,
     description="The user-data health checks, without materialising anything.",
 )
 
