@@ -20,6 +20,7 @@ from rally_assets.defs.user_data.sensors import post_import_sensor
 
 assets = [
     *dg.load_assets_from_modules([league_import_assets, user_data_assets, repair_assets]),
+    league_import_assets.landing_folder,  # external: specs are not picked up from the modules
     *APP_TABLES.values(),
 ]
 

@@ -50,6 +50,32 @@ def with_dbname(url: str, dbname: str) -> str:
     return make_conninfo(**params)
 
 
+def dagster_storage(home: Path, server_url: str, dbname: str) -> dict[str, str]:
+    """Dagster's storage on PostgreSQL, database `dbname` of the test server, for a DAGSTER_HOME:
+    writes home/dagster.yaml and returns the environment it reads.
+
+    On a TCP server: deploy/dagster.yaml as shipped, with its RALLY_DAGSTER_PG_* variables. On the
+    embedded server (a Unix socket directory, no host name) that form cannot name the server, so the
+    same storage is given as one URL whose `host` parameter is the socket directory.
+    """
+    params = conninfo_to_dict(with_dbname(server_url, dbname))
+    host = params.get("host", "127.0.0.1")
+    if host.startswith("/"):
+        url = f"postgresql+psycopg2://{params.get('user', 'postgres')}@/{dbname}?host={host}&port={params.get('port', 5432)}"
+        (home / "dagster.yaml").write_text(
+            f"storage:\n  postgres:\n    postgres_url: {url}\ntelemetry:\n  enabled: false\n"
+        )
+        return {}
+    (home / "dagster.yaml").write_text((PROJECT_ROOT / "deploy" / "dagster.yaml").read_text())
+    return {
+        "RALLY_DAGSTER_PG_USER": params.get("user", "postgres"),
+        "RALLY_DAGSTER_PG_PASSWORD": params.get("password", ""),
+        "RALLY_DAGSTER_PG_HOST": host,
+        "RALLY_DAGSTER_PG_PORT": str(params.get("port", "5432")),
+        "RALLY_DAGSTER_PG_DB": dbname,
+    }
+
+
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory) -> str:
     """An admin URL on a real server: the CI/local server, or the embedded one in a temp RALLY_HOME."""

@@ -14,10 +14,11 @@ from rally_assets.core.publish.report import PUBLISHED_TABLES, PublishReport
 from rally_assets.core.verdict import Verdict
 
 _LIMIT_PREFIXES = ("max_", "min_", "limit")  # thresholds: the same in every run
+_IDS = {"xid", "snapshot_id", "run_id"}  # identifiers: they grow, they measure nothing
 
 
 def _is_text(key: str) -> bool:
-    return key.endswith("_id") or key == "xid" or key.startswith(_LIMIT_PREFIXES) or key == "minimum"
+    return key in _IDS or key.startswith(_LIMIT_PREFIXES) or key == "minimum"
 
 
 def markdown_table(rows: list[dict]) -> str:

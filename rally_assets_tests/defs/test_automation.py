@@ -10,7 +10,6 @@ from pathlib import Path
 
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef  # the public API builds instances only from DAGSTER_HOME
-from psycopg.conninfo import conninfo_to_dict
 
 from rally_assets.core import db
 from rally_assets.definitions import defs
@@ -22,9 +21,9 @@ from rally_assets_tests.conftest import (
     IMPORT_1,
     PROJECT_ROOT,
     create_database,
+    dagster_storage,
     drop_database,
     requires_real_data,
-    with_dbname,
 )
 
 PROJECT = PROJECT_ROOT
@@ -112,7 +111,7 @@ def test_repair_sensor_launches_once_per_failed_evaluation_and_never_loops(users
     # the repair job fixes the data and re-runs the checks: the history shows failed, then passed
     repaired = defs.resolve_job_def("repair_job").execute_in_process(instance=dagster_instance, tags=request.tags)
     assert repaired.success
-    key = dg.AssetCheckKey(dg.AssetKey("user_data_health"), "availability_user_id_check")
+    key = dg.AssetCheckKey(dg.AssetKey("player_availability"), "availability_user_id_check")
     history = dagster_instance.event_log_storage.get_asset_check_execution_history(key, limit=10)
     assert [r.status.value for r in history[:2]] == ["SUCCEEDED", "FAILED"]
     after_repair = tick(repair_sensor, dagster_instance, cursor=first.cursor)
@@ -145,15 +144,10 @@ def test_check_history_written_by_one_instance_is_read_by_a_fresh_one(server_url
     """Dagster's storage on PostgreSQL through deploy/dagster.yaml, in its own database."""
     name = create_database(server_url)
     try:
-        params = conninfo_to_dict(with_dbname(server_url, name))
-        monkeypatch.setenv("RALLY_DAGSTER_PG_USER", params.get("user", "postgres"))
-        monkeypatch.setenv("RALLY_DAGSTER_PG_PASSWORD", params.get("password", ""))
-        monkeypatch.setenv("RALLY_DAGSTER_PG_HOST", params.get("host", "127.0.0.1"))
-        monkeypatch.setenv("RALLY_DAGSTER_PG_PORT", str(params.get("port", "5432")))
-        monkeypatch.setenv("RALLY_DAGSTER_PG_DB", name)
         home = tmp_path / "dagster_home"
         home.mkdir()
-        shutil.copy(PROJECT / "deploy" / "dagster.yaml", home / "dagster.yaml")
+        for variable, value in dagster_storage(home, server_url, name).items():
+            monkeypatch.setenv(variable, value)
         _fail_availability_check(users_db)
         writer = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
         try:
@@ -164,7 +158,7 @@ def test_check_history_written_by_one_instance_is_read_by_a_fresh_one(server_url
             writer.dispose()
         reader = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
         try:
-            key = dg.AssetCheckKey(dg.AssetKey("user_data_health"), "availability_user_id_check")
+            key = dg.AssetCheckKey(dg.AssetKey("player_availability"), "availability_user_id_check")
             (record,) = reader.event_log_storage.get_asset_check_execution_history(key, limit=5)
             assert record.run_id == result.run_id and record.status.value == "FAILED"
             assert record.evaluation.metadata["without_user_id"].value > 0

@@ -65,9 +65,13 @@ def values(evaluation: dg.AssetCheckEvaluation) -> dict:
     return {k: v.value for k, v in evaluation.metadata.items()}
 
 
-def assert_failed(evaluation: dg.AssetCheckEvaluation, *, blocking: bool) -> dict:
+def assert_failed(
+    evaluation: dg.AssetCheckEvaluation, *, blocking: bool = False, severity=dg.AssetCheckSeverity.ERROR
+) -> dict:
+    """A failed check. `blocking`: a Dagster-blocking check (the gate checks are not: they are
+    evaluated inside the import step, which refuses the publish itself)."""
     assert evaluation.passed is False, evaluation.description
-    assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert evaluation.severity == severity
     assert bool(evaluation.blocking) is blocking
     return values(evaluation)
 
@@ -77,13 +81,14 @@ def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
 
 
 def assert_blocked_before_publish(result, instance, check: str, url: str, before: dict) -> None:
-    """A blocking staged check stopped the run: nothing downstream ran, no live row was even rewritten."""
-    assert not result.success
+    """A gate check refused the publish: nothing after the staging ran, no live row was even rewritten.
+    The run itself succeeds (the league was judged, nothing broke): its partition is not marked failed."""
+    assert result.success
     assert runner._failure_reason(result).startswith(f"blocked by check {check}")
-    assert materialized(result) == {"parsed_league", "staged_league"}
+    assert materialized(result) == {"staged_league"}
     assert instance.get_latest_materialization_event(dg.AssetKey("user_data_snapshot")) is None
-    assert instance.get_latest_materialization_event(dg.AssetKey("published_league")) is None
-    # the post-publish checks never ran
+    assert instance.get_latest_materialization_event(dg.AssetKey("players")) is None
+    # the post-publish checks never ran (skipped: there was nothing published to check)
     assert set(evaluations(result)) == STAGED_CHECKS
     with db.connection(url) as conn:
         assert (
@@ -114,7 +119,7 @@ def install_sabotage(conn, statements: str) -> None:
     )
 
 
-# --- staged_data_quality (blocking, on staged_league) ---------------------------------------------
+# --- staged_data_quality (gate, on staged_league) ---------------------------------------------
 
 
 def test_staged_data_quality_blocks_a_file_of_mostly_junk_rows(users_db, dagster_instance, tmp_path):
@@ -131,10 +136,10 @@ def test_staged_data_quality_blocks_a_file_of_mostly_junk_rows(users_db, dagster
 
     checks = evaluations(result)
     assert checks["churn_breaker"].passed  # only the junk stops it
-    meta = assert_failed(checks["staged_data_quality"], blocking=True)
+    meta = assert_failed(checks["staged_data_quality"])
     assert meta["files_over_limit"] == {"schedules.json": 31.25}  # 50 of 160 rows
     assert meta["rejected_pct_by_file"] == {"players.json": 0.0, "match_history.json": 6.37, "schedules.json": 31.25}
-    assert meta["max_rejected_pct"] == 25.0
+    assert meta["max_rejected_pct"] == "25"  # a limit: text, never plotted
     assert meta["players_staged"] == 808
     assert set(meta["duplicate_natural_keys"].values()) == {0}
     assert "files over 25.0% rejected" in checks["staged_data_quality"].description
@@ -148,13 +153,13 @@ def test_staged_data_quality_blocks_real_data_under_a_stricter_policy(users_db, 
 
     result = run_import(dagster_instance, landing_with(tmp_path, IMPORT_2, ["NSTF"]), "NSTF", {"max_rejected_pct": 0.5})
 
-    meta = assert_failed(evaluations(result)["staged_data_quality"], blocking=True)
+    meta = assert_failed(evaluations(result)["staged_data_quality"])
     assert meta["files_over_limit"] == {"match_history.json": 6.37}
-    assert meta["max_rejected_pct"] == 0.5
+    assert meta["max_rejected_pct"] == "0.5"
     assert_blocked_before_publish(result, dagster_instance, "staged_data_quality", users_db, before)
 
 
-# --- churn_breaker (blocking, on staged_league) ---------------------------------------------------
+# --- churn_breaker (gate, on staged_league) ---------------------------------------------------
 
 
 def test_churn_breaker_blocks_an_id_scheme_change(users_db, dagster_instance, tmp_path):
@@ -170,7 +175,7 @@ def test_churn_breaker_blocks_an_id_scheme_change(users_db, dagster_instance, tm
     result = run_import(dagster_instance, landing_with(tmp_path, IMPORT_2, ["CNSWPL"]), "CNSWPL")
 
     evaluation = evaluations(result)["churn_breaker"]
-    meta = assert_failed(evaluation, blocking=True)
+    meta = assert_failed(evaluation)
     assert meta == {
         "active_players": active,
         "linked_players": linked,
@@ -180,8 +185,8 @@ def test_churn_breaker_blocks_an_id_scheme_change(users_db, dagster_instance, tm
         "deactivated_linked_pct": 100.0,
         "player_ids_replaced_pct": 100.0,
         "override": "False",
-        "max_deactivated_pct": 20.0,
-        "max_deactivated_linked_pct": 10.0,
+        "max_deactivated_pct": "20",
+        "max_deactivated_linked_pct": "10",
         # issue 14: the scope the breaker judged in (a full scrape: the whole league) ...
         "moved_out_of_scope": 0,
         "partial_scrape": "False",
@@ -240,12 +245,15 @@ def test_churn_breaker_trips_on_linked_players_alone(users_db, dagster_instance,
     result = run_import(dagster_instance, landing, "NSTF")
 
     evaluation = evaluations(result)["churn_breaker"]
-    meta = assert_failed(evaluation, blocking=True)
+    meta = assert_failed(evaluation)
     assert (meta["active_players"], meta["linked_players"]) == (active, linked)
     assert meta["would_deactivate"] == meta["would_deactivate_linked"] == gone
-    assert meta["deactivated_pct"] == round(100.0 * gone / active, 2) < meta["max_deactivated_pct"]
+    assert meta["deactivated_pct"] == round(100.0 * gone / active, 2) < float(meta["max_deactivated_pct"])
     assert (
-        meta["deactivated_linked_pct"] == round(100.0 * gone / linked, 2) > meta["max_deactivated_linked_pct"] == 10.0
+        meta["deactivated_linked_pct"]
+        == round(100.0 * gone / linked, 2)
+        > float(meta["max_deactivated_linked_pct"])
+        == 10.0
     )
     assert meta["player_ids_replaced_pct"] < 50 and "id-scheme" not in evaluation.description
     # issue 14: the breaker says what it sees: players gone, nobody replacing them
@@ -257,7 +265,7 @@ def test_churn_breaker_trips_on_linked_players_alone(users_db, dagster_instance,
     assert_blocked_before_publish(result, dagster_instance, "churn_breaker", users_db, before)
 
 
-# --- availability_untouched (blocking, on published_league) ---------------------------------------
+# --- availability_untouched (blocking, on player_availability) ---------------------------------------
 
 
 def test_availability_untouched_catches_a_publish_that_rewrites_and_deletes_availability(
@@ -279,10 +287,10 @@ def test_availability_untouched_catches_a_publish_that_rewrites_and_deletes_avai
     assert meta["rows_before"] == total and meta["rows_after"] == total - 1
     assert (meta["lost"], meta["changed_by_import"], meta["changed_by_app"]) == (1, 1, 0)
     assert meta["offending_ids"] == [changed_id, lost_id]
-    assert isinstance(meta["snapshot_id"], int)
+    assert meta["snapshot_id"].isdigit()  # an id: text, never plotted
     assert evaluation.description == "1 availability row(s) lost and 1 changed without the app"
     # the check runs after the publish (it cannot undo it) but fails the run for the operator
-    assert "published_league" in materialized(result)
+    assert "players" in materialized(result)
     assert not result.success
     assert runner._failure_reason(result).startswith("blocked by check availability_untouched")
 
@@ -324,7 +332,7 @@ def test_availability_untouched_catches_a_publish_that_stamps_its_rewrite(users_
     assert_failed(evaluations(result)["availability_untouched"], blocking=True)
 
 
-# --- associations_preserved (on published_league) -------------------------------------------------
+# --- associations_preserved (on user_player_associations) -------------------------------------------------
 
 
 def test_associations_preserved_names_an_association_the_publish_deleted(users_db, dagster_instance, tmp_path):
@@ -346,12 +354,12 @@ def test_associations_preserved_names_an_association_the_publish_deleted(users_d
     assert meta["missing_sample"] == [f"{user_id}:{player_id}"]
     assert evaluation.description == "1 association(s) disappeared"
     # not blocking: the publish stands and the run succeeds, with the failed check on record
-    assert result.success and "published_league" in materialized(result)
-    run_id, stored = stored_evaluation(dagster_instance, "published_league", "associations_preserved")
+    assert result.success and "players" in materialized(result)
+    run_id, stored = stored_evaluation(dagster_instance, "user_player_associations", "associations_preserved")
     assert run_id == result.run_id and stored.passed is False
 
 
-# --- no_orphan_references (on published_league) ---------------------------------------------------
+# --- no_orphan_references (on user_player_associations) ---------------------------------------------------
 
 
 def test_no_orphan_references_counts_dangling_user_references(users_db, dagster_instance, tmp_path):
@@ -375,17 +383,17 @@ def test_no_orphan_references_counts_dangling_user_references(users_db, dagster_
     with db.connection(users_db) as conn:
         names = orphan_queries(read_profile(conn))
     expected = {name: 0 for name in names} | {"users.league_context": 1, "player_availability.series_id": 1}
-    assert meta == {**expected, "total": 2}
+    assert meta == {**expected, "total": 2, "league": "NSTF"}
     assert evaluation.description == (
         "dangling references: {'users.league_context': 1, 'player_availability.series_id': 1}"
     )
-    assert result.success and "published_league" in materialized(result)
+    assert result.success and "players" in materialized(result)
     # the other post-publish checks are not confused by it
     assert evaluations(result)["availability_untouched"].passed
     assert evaluations(result)["associations_preserved"].passed
 
 
-# --- health checks (post_import_job, on user_data_health) -----------------------------------------
+# --- health checks (post_import_job, on the app tables users and player_availability) -----------------------------------------
 
 
 def test_league_context_health_check_fails_when_users_lose_their_only_active_player(users_db, dagster_instance):
@@ -410,9 +418,10 @@ def test_league_context_health_check_fails_when_users_lose_their_only_active_pla
 
     assert not outcome.success and outcome.error.startswith("league_context_health_check: league-context health 90.0%")
     assert outcome.checks["availability_user_id_check"][0] is True
-    run_id, evaluation = stored_evaluation(dagster_instance, "user_data_health", "league_context_health_check")
+    run_id, evaluation = stored_evaluation(dagster_instance, "users", "league_context_health_check")
     assert run_id == outcome.run_id
-    meta = assert_failed(evaluation, blocking=False)
+    # 90% is still in the "excellent" band: a warning (the repair still follows)
+    meta = assert_failed(evaluation, severity=dg.AssetCheckSeverity.WARN)
     assert meta == {
         "total": SYNTHETIC_USERS,
         "valid": SYNTHETIC_USERS - broken,
@@ -420,7 +429,7 @@ def test_league_context_health_check_fails_when_users_lose_their_only_active_pla
         "broken": broken,
         "score": 90.0,
         "band": "excellent",
-        "minimum": 95.0,
+        "minimum": "95",  # a constant: text, never plotted
     }
     assert isinstance(meta["score"], float)
 
@@ -441,10 +450,17 @@ def test_availability_user_id_check_fails_when_rows_lose_their_user(users_db, da
         and outcome.error == "availability_user_id_check: 80.0% of 1500 availability rows carry a user_id"
     )
     assert outcome.checks["league_context_health_check"][0] is True
-    run_id, evaluation = stored_evaluation(dagster_instance, "user_data_health", "availability_user_id_check")
+    run_id, evaluation = stored_evaluation(dagster_instance, "player_availability", "availability_user_id_check")
     assert run_id == outcome.run_id
-    meta = assert_failed(evaluation, blocking=False)
-    assert meta == {"total": total, "with_user_id": total - 300, "without_user_id": 300, "pct": 80.0, "minimum": 90.0}
+    meta = assert_failed(evaluation, severity=dg.AssetCheckSeverity.WARN)  # 80%: the "good" band
+    assert meta == {
+        "total": total,
+        "with_user_id": total - 300,
+        "without_user_id": 300,
+        "pct": 80.0,
+        "minimum": "90",
+        "band": "good",
+    }
     # the post-import job reports, it does not relink (a separate repair)
     with db.connection(users_db) as conn:
         assert conn.execute("SELECT count(*) FROM player_availability WHERE user_id IS NULL").fetchone()[0] == 300
@@ -468,7 +484,7 @@ def test_availability_user_id_check_is_not_fooled_by_rounding(users_db, dagster_
 
     outcome = runner.run_post_import(instance=dagster_instance)
 
-    _run_id, evaluation = stored_evaluation(dagster_instance, "user_data_health", "availability_user_id_check")
+    _run_id, evaluation = stored_evaluation(dagster_instance, "player_availability", "availability_user_id_check")
     assert values(evaluation)["without_user_id"] == 2001
-    assert_failed(evaluation, blocking=False)  # today: passed, pct 90.0
+    assert_failed(evaluation, severity=dg.AssetCheckSeverity.WARN)  # today: passed, pct 90.0
     assert not outcome.success

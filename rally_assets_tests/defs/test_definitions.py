@@ -26,7 +26,7 @@ def test_import_job_publishes_a_league_and_records_metadata(fresh_db, dagster_in
     assert outcome.success, outcome.error
     assert outcome.publish.tables["players"].inserted == 808
     assert "NSTF" in dagster_instance.get_dynamic_partitions("leagues")
-    parsed = dagster_instance.get_latest_materialization_event(dg.AssetKey("parsed_league"))
+    parsed = dagster_instance.get_latest_materialization_event(dg.AssetKey("staged_league"))
     metadata = parsed.asset_materialization.metadata
     assert metadata["match_history_read"].value == 194
     # issue 14: its 2 exact repeated rows are folded (counted), not rejected

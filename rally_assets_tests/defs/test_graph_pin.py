@@ -7,37 +7,41 @@ from __future__ import annotations
 
 from rally_assets.definitions import defs
 
+TABLES = [
+    "clubs",
+    "leagues",
+    "match_scores",
+    "player_history",
+    "players",
+    "schedule",
+    "series",
+    "series_stats",
+    "teams",
+]
+HEALTH_CHECKS = ["player_availability:availability_user_id_check", "users:league_context_health_check"]
 JOBS = {
     "import_league_job": {
-        "assets": ["parsed_league", "published_league", "staged_league", "user_data_snapshot"],
+        "assets": sorted([*TABLES, "staged_league", "user_data_snapshot"]),
         "checks": [
-            "published_league:associations_preserved",
-            "published_league:availability_untouched",
-            "published_league:no_orphan_references",
+            "player_availability:availability_untouched",
             "staged_league:churn_breaker",
             "staged_league:scrape_integrity",
             "staged_league:staged_data_quality",
+            "user_player_associations:associations_preserved",
+            "user_player_associations:no_orphan_references",
         ],
     },
-    "post_import_job": {
-        "assets": ["association_discovery", "league_contexts", "user_data_health"],
-        "checks": ["user_data_health:availability_user_id_check", "user_data_health:league_context_health_check"],
-    },
-    "repair_job": {
-        "assets": ["user_data_health", "user_data_repairs"],
-        "checks": ["user_data_health:availability_user_id_check", "user_data_health:league_context_health_check"],
-    },
-    "health_check_job": {
-        "assets": [],
-        "checks": ["user_data_health:availability_user_id_check", "user_data_health:league_context_health_check"],
-    },
+    "post_import_job": {"assets": ["association_discovery", "league_contexts"], "checks": HEALTH_CHECKS},
+    "repair_job": {"assets": ["user_data_repairs"], "checks": HEALTH_CHECKS},
+    "health_check_job": {"assets": [], "checks": HEALTH_CHECKS},
+    "freshness_check_job": {"assets": [], "checks": ["leagues:league_freshness"]},
 }
 SENSORS = {
     "landing_sensor": ["import_league_job"],
     "post_import_sensor": ["post_import_job"],
     "repair_sensor": ["repair_job"],
 }
-SCHEDULES = {"health_check_schedule": "health_check_job"}
+SCHEDULES = {"health_check_schedule": "health_check_job", "freshness_schedule": "freshness_check_job"}
 
 
 def _graph() -> tuple[dict, dict, dict]:

@@ -20,7 +20,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from psycopg.conninfo import conninfo_to_dict
 
 from rally_assets.core import db
 from rally_assets.tooling.synthetic.users import seed_users
@@ -28,6 +27,7 @@ from rally_assets_tests.conftest import (
     IMPORT_1,
     PROJECT_ROOT,
     create_database,
+    dagster_storage,
     drop_database,
     requires_real_data,
     with_dbname,
@@ -63,14 +63,43 @@ class DagsterDev:
         )
         return data["runsOrError"]["results"]
 
-    def check_history(self, asset: str, check: str) -> list[dict]:
+    def check_history(self, asset: str, check: str, partition: str | None = None) -> list[dict]:
         data = self.query(
-            """query Checks($key: AssetKeyInput!, $name: String!) {
-                 assetCheckExecutions(assetKey: $key, checkName: $name, limit: 20) {
-                   id runId status evaluation { success } } }""",
-            {"key": {"path": [asset]}, "name": check},
+            """query Checks($key: AssetKeyInput!, $name: String!, $partition: String) {
+                 assetCheckExecutions(assetKey: $key, checkName: $name, limit: 20, partition: $partition) {
+                   id runId status partition evaluation { success } } }""",
+            {"key": {"path": [asset]}, "name": check, "partition": partition},
         )
         return data["assetCheckExecutions"]
+
+    def materialize(self, assets: list[str], partition: str, run_config: dict) -> dict:
+        """What the UI's Materialize button sends for one league partition: first it asks which
+        assets must run with the selected ones (a non-subsettable multi-asset), and adds them (the
+        UI's "must be materialized together" dialog); then it launches the asset job on them."""
+        keys = [{"path": [name]} for name in assets]
+        required = self.query(
+            "query R($keys: [AssetKeyInput!]!) { assetNodeAdditionalRequiredKeys(assetKeys: $keys) { path } }",
+            {"keys": keys},
+        )["assetNodeAdditionalRequiredKeys"]
+        return self.launch("__ASSET_JOB", keys + required, {"dagster/partition": partition}, run_config)
+
+    def launch(self, job: str, asset_keys: list[dict], tags: dict, run_config: dict | None = None) -> dict:
+        params = {
+            "selector": {
+                "repositoryLocationName": "rally_assets",
+                "repositoryName": "__repository__",
+                "jobName": job,
+                "assetSelection": asset_keys,
+            },
+            "runConfigData": run_config or {},
+            "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]},
+        }
+        return self.query(
+            """mutation Launch($params: ExecutionParams!) { launchPipelineExecution(executionParams: $params) {
+                 __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
+                 ... on InvalidSubsetError { message } ... on RunConfigValidationInvalid { errors { message } } } }""",
+            {"params": params},
+        )["launchPipelineExecution"]
 
 
 def wait_for(what: str, condition, timeout: float = TIMEOUT, every: float = 1.0):
@@ -99,8 +128,7 @@ def dagster_dev(server_url, schema_template, tmp_path):
     home, landing = tmp_path / "dagster_home", tmp_path / "landing"
     home.mkdir()
     landing.mkdir()
-    shutil.copy(PROJECT / "deploy" / "dagster.yaml", home / "dagster.yaml")
-    params = conninfo_to_dict(with_dbname(server_url, dagster_db))
+    storage = dagster_storage(home, server_url, dagster_db)
     rally_url = with_dbname(server_url, rally_db)
     env = {
         **os.environ,
@@ -109,11 +137,7 @@ def dagster_dev(server_url, schema_template, tmp_path):
         "RALLY_LANDING_DIR": str(landing),
         "RALLY_LANDING_SETTLE_SECONDS": "1",
         "RALLY_SENSOR_INTERVAL_SECONDS": "2",
-        "RALLY_DAGSTER_PG_USER": params.get("user", "postgres"),
-        "RALLY_DAGSTER_PG_PASSWORD": params.get("password", ""),
-        "RALLY_DAGSTER_PG_HOST": params.get("host", "127.0.0.1"),
-        "RALLY_DAGSTER_PG_PORT": str(params.get("port", "5432")),
-        "RALLY_DAGSTER_PG_DB": dagster_db,
+        **storage,
     }
     port = free_port()
     log = open(tmp_path / "dagster_dev.log", "w")  # noqa: SIM115 - open for the whole server run
@@ -182,9 +206,10 @@ def test_landing_import_then_failed_check_then_repair(dagster_dev):
         lambda: _succeeded(server.runs(tags=[{"key": "dagster/sensor_name", "value": "landing_sensor"}])),
     )
     assert {"key": "dagster/partition", "value": "NSTF"} in imported["tags"]
-    checks = server.check_history("published_league", "availability_untouched")
+    checks = server.check_history("player_availability", "availability_untouched")
     assert [c["status"] for c in checks] == ["SUCCEEDED"] and checks[0]["runId"] == imported["runId"]
-    assert server.check_history("staged_league", "churn_breaker")[0]["status"] == "SUCCEEDED"
+    (breaker,) = server.check_history("staged_league", "churn_breaker", partition="NSTF")
+    assert breaker["status"] == "SUCCEEDED" and breaker["partition"] == "NSTF"
     wait_for("the post-import run", lambda: _succeeded(server.runs(pipelineName="post_import_job")))
 
     # 2. the app has users; then availability rows lose their user_id
@@ -200,7 +225,7 @@ def test_landing_import_then_failed_check_then_repair(dagster_dev):
     history = wait_for(
         "the check to pass again",
         lambda: (
-            (h := server.check_history("user_data_health", "availability_user_id_check"))
+            (h := server.check_history("player_availability", "availability_user_id_check"))
             and h[0]["status"] == "SUCCEEDED"
             and "FAILED" in [c["status"] for c in h]
             and h
@@ -211,3 +236,42 @@ def test_landing_import_then_failed_check_then_repair(dagster_dev):
     assert history[0]["runId"] == repairs[0]["runId"]
     with db.connection(rally_url) as conn:
         assert conn.execute("SELECT count(*) FROM player_availability WHERE user_id IS NULL").fetchone()[0] == 0
+
+
+@requires_real_data
+def test_materialize_from_the_ui_runs_the_league_chain_and_the_post_import_follows(dagster_dev, tmp_path):
+    server, _landing, rally_url = dagster_dev
+    # a folder of the operator's choosing, named in the launchpad (the landing sensor does not watch it)
+    folder = tmp_path / "by_hand"
+    shutil.copytree(IMPORT_1 / "NSTF", folder / "NSTF")
+    config = {"ops": {"import_league": {"config": {"landing_dir": str(folder)}}}}
+    server.query(
+        """mutation Add($selector: RepositorySelector!) {
+             addDynamicPartition(repositorySelector: $selector, partitionsDefName: "leagues", partitionKey: "NSTF") {
+               __typename } }""",
+        {"selector": {"repositoryLocationName": "rally_assets", "repositoryName": "__repository__"}},
+    )
+    # Materialize on one table asset alone cannot run: the publish writes every table in one transaction
+    alone = server.launch("__ASSET_JOB", [{"path": ["players"]}], {"dagster/partition": "NSTF"}, config)
+    assert alone["__typename"] != "LaunchRunSuccess" and "subsetting" in json.dumps(alone)
+
+    launched = server.materialize(["players"], partition="NSTF", run_config=config)
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    wait_for("the UI-launched run", lambda: _succeeded(server.runs(runIds=[run_id])))
+    # the whole chain ran: staged, judged per league, snapshotted, every table published
+    (integrity,) = server.check_history("staged_league", "scrape_integrity", partition="NSTF")
+    assert integrity["runId"] == run_id and integrity["status"] == "SUCCEEDED"
+    with db.connection(rally_url) as conn:
+        assert conn.execute("SELECT count(*) FROM players").fetchone()[0] == 808
+        assert conn.execute("SELECT status FROM rally_etl.import_runs WHERE run_id = %s", (run_id,)).fetchone() == (
+            "published",
+        )
+    # the post-import follows the publish, though no import job ran
+    (post,) = wait_for(
+        "the post-import run",
+        lambda: _succeeded(
+            server.runs(pipelineName="post_import_job", tags=[{"key": "rally/after_run", "value": run_id}])
+        ),
+    )
+    assert {"key": "dagster/sensor_name", "value": "post_import_sensor"} in post["tags"]
