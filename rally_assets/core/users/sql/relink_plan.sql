@@ -1,4 +1,5 @@
-WITH candidates AS (  -- the row's player: its player_id, else the app's own legacy key (validate_player_exists)
+WITH candidates AS MATERIALIZED (  -- computed once: as a re-scanned inner side (stale statistics) it ran for minutes
+    -- the row's player: its player_id, else the app's own legacy key (validate_player_exists)
     SELECT a.id, a.player_name, a.match_date, a.updated_at, p.tenniscores_player_id, 'player_id' AS via
     FROM player_availability a JOIN players p ON p.id = a.player_id
     WHERE a.user_id IS NULL
