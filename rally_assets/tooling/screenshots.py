@@ -216,6 +216,7 @@ class Chromium:
             element = FIND % json.dumps(text)
             wait_for(f"{text!r} on {url}", lambda element=element: self.evaluate(f"!!{element}"), timeout=60)
             if number < len(steps):
+                time.sleep(1)  # the rest of that tab or list renders: the last match is the one to click
                 self.evaluate(f"{element}.click()")
         time.sleep(2)  # the graph's layout and zoom, a table's last rows
         target.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
