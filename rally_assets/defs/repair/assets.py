@@ -12,6 +12,7 @@ REPAIR_GROUP = "repair"
 
 
 @dg.asset(
+    deps=[catalog.APP_TABLES[t] for t in ("users", "user_player_associations", "player_availability")],
     group_name=REPAIR_GROUP,
     kinds={"postgres"},
     owners=[catalog.ETL_OWNER],

@@ -6,6 +6,7 @@ import dagster as dg
 from rally_assets.core.users.contexts import fix_league_contexts, league_context_health
 from rally_assets.core.users.repairs import discover
 from rally_assets.defs import catalog
+from rally_assets.defs.catalog import APP_TABLES
 from rally_assets.defs.league_import.assets import TABLE_KEYS
 from rally_assets.defs.metadata import markdown_table
 from rally_assets.defs.resources import ImportPolicy, RallyDatabase
@@ -14,7 +15,9 @@ USER_DATA_GROUP = "user_data"
 USER_DATA = {"owners": [catalog.ETL_OWNER], "tags": {"layer": "repair", "domain": "user_data"}, "kinds": {"postgres"}}
 
 
-@dg.asset(group_name=USER_DATA_GROUP, deps=[TABLE_KEYS["players"]], **USER_DATA)
+# What each reads: the published players and the app's own tables (it writes users' league context
+# and new associations, the repairs users would otherwise make by hand).
+@dg.asset(group_name=USER_DATA_GROUP, deps=[TABLE_KEYS["players"], APP_TABLES["users"]], **USER_DATA)
 def league_contexts(context: dg.AssetExecutionContext, database: RallyDatabase) -> dg.MaterializeResult:
     """Every user's league context, restored by the one rule wherever it is NULL, broken or not theirs
     (after any publish, for all leagues). `score_after` is the share of linked users with a valid one."""
@@ -31,7 +34,7 @@ def league_contexts(context: dg.AssetExecutionContext, database: RallyDatabase) 
     )
 
 
-@dg.asset(group_name=USER_DATA_GROUP, deps=[league_contexts], **USER_DATA)
+@dg.asset(group_name=USER_DATA_GROUP, deps=[league_contexts, APP_TABLES["user_player_associations"]], **USER_DATA)
 def association_discovery(
     context: dg.AssetExecutionContext, database: RallyDatabase, import_policy: ImportPolicy
 ) -> dg.MaterializeResult:
