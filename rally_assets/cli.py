@@ -87,9 +87,15 @@ def _policy_override(args) -> dict:
 def _import(args) -> int:
     if args.dry_run:
         return _dry_run(args)
+    _require_ready()  # one line saying what to run, before any Dagster run starts
+    from rally_assets.core.parsing.ahead import parse_ahead
+    from rally_assets.core.pipeline import league_folders
+
+    # The other cores parse the leagues while this process loads Dagster and imports the first ones.
+    landing = Path(args.landing_dir).expanduser().resolve()
+    parse_ahead(list(league_folders(landing, args.league or None)[0].values()), landing_root=landing)
     from rally_assets.defs.runner import import_leagues, run_post_import
 
-    _require_ready()  # one line saying what to run, before any Dagster run starts
     override = _policy_override(args) or None
     outcomes = import_leagues(Path(args.landing_dir), args.league or None, policy=override)
     code = printing.print_outcomes(outcomes)

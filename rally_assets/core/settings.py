@@ -54,8 +54,24 @@ def dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+        config.write_text(DAGSTER_YAML)
     return home
+
+
+# The instance a new Dagster home gets. The event log in ONE SQLite file instead of Dagster's default
+# of a new file per run (each created with its schema, then written beside a shared index file): a
+# cold `rally import` of import_1 spent 1.3-2.1 s less CPU (of ~7.3) with it. The base directory is
+# read from DAGSTER_HOME when the instance loads, so the home can move. A deployment keeps its history
+# in PostgreSQL instead (deploy/dagster.yaml).
+DAGSTER_YAML = """telemetry:
+  enabled: false
+event_log_storage:
+  module: dagster._core.storage.event_log
+  class: ConsolidatedSqliteEventLogStorage
+  config:
+    base_dir:
+      env: DAGSTER_HOME
+"""
 
 
 ENV_SETTLE_SECONDS = "RALLY_LANDING_SETTLE_SECONDS"  # files untouched this long before a league is imported

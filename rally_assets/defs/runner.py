@@ -12,6 +12,7 @@ import dagster as dg
 from rally_assets.core import db, import_runs, pipeline
 from rally_assets.core.constants import LEAGUE_PARTITIONS
 from rally_assets.core.errors import RallyError
+from rally_assets.core.parsing import ahead
 from rally_assets.core.pipeline import league_folders
 from rally_assets.core.publish.report import PublishReport
 from rally_assets.core.settings import dagster_home
@@ -146,25 +147,32 @@ def import_leagues(
     missing_partitions = [code for code in found if code not in known]
     if missing_partitions:
         instance.add_dynamic_partitions(LEAGUE_PARTITIONS, missing_partitions)
-    for code in found:
-        result = job.execute_in_process(
-            run_config=run_config(landing, policy),
-            instance=instance,
-            partition_key=code,
-            raise_on_error=False,
-            tags={"rally/source": "cli", "rally/landing": str(landing)},
-        )
-        # A refused league's run succeeds (its gate check failed, nothing was published): not a success here.
-        outcome = LeagueOutcome(
-            league=code, success=result.success and refused_by(result) is None, run_id=result.run_id
-        )
-        if outcome.success:
-            with db.connection() as conn:
-                outcome.publish = import_runs.publish_report(conn, result.run_id, code)
-        else:
-            outcome.error = _failure_reason(result)
-        outcome.checks = {e.check_name: (e.passed, e.description) for e in result.get_asset_check_evaluations()}
-        outcomes.append(outcome)
+    ahead.parse_ahead(list(found.values()), landing_root=landing)  # every core parses while leagues import
+    try:
+        for code in found:
+            outcomes.append(_import_one(job, instance, code, landing, policy))
+    finally:
+        ahead.forget()
     if not outcomes:
         raise RallyError(f"no league folders (with players.json or another landing file) under {landing}")
     return outcomes
+
+
+def _import_one(job: dg.JobDefinition, instance: dg.DagsterInstance, code: str, landing: Path, policy) -> LeagueOutcome:
+    """One league's run of the import job, in this process."""
+    result = job.execute_in_process(
+        run_config=run_config(landing, policy),
+        instance=instance,
+        partition_key=code,
+        raise_on_error=False,
+        tags={"rally/source": "cli", "rally/landing": str(landing)},
+    )
+    # A refused league's run succeeds (its gate check failed, nothing was published): not a success here.
+    outcome = LeagueOutcome(league=code, success=result.success and refused_by(result) is None, run_id=result.run_id)
+    if outcome.success:
+        with db.connection() as conn:
+            outcome.publish = import_runs.publish_report(conn, result.run_id, code)
+    else:
+        outcome.error = _failure_reason(result)
+    outcome.checks = {e.check_name: (e.passed, e.description) for e in result.get_asset_check_evaluations()}
+    return outcome

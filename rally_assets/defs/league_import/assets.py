@@ -13,7 +13,7 @@ from pydantic import Field
 from rally_assets.core import pipeline
 from rally_assets.core.errors import InputError
 from rally_assets.core.import_runs import record_failed
-from rally_assets.core.parsing.league import parse_league
+from rally_assets.core.parsing.ahead import parsed as parsed_league
 from rally_assets.core.protection.snapshots import take_snapshot
 from rally_assets.core.publish.league import publish_league
 from rally_assets.core.staging import clear_run, stage_league
@@ -90,7 +90,7 @@ def import_league(
 ) -> Iterator:
     league, run_id = context.partition_key, context.run_id
     root = Path(config.landing_dir).expanduser().resolve() if config.landing_dir else landing.root()
-    parsed = parse_league(league_folder(root, league), landing_root=root)
+    parsed = parsed_league(league_folder(root, league), landing_root=root)  # parsed ahead by `rally import`
     with database.connect() as conn:
         staged = stage_league(conn, parsed, run_id)
     yield dg.MaterializeResult(asset_key=STAGED.key, metadata={**parse_metadata(parsed), **staged})

@@ -1,0 +1,52 @@
+"""Leagues parsed ahead in worker processes give exactly the frames of a direct parse, and a league
+whose files are broken raises the direct parse's error (file, row, field), not a worker's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from rally_assets.core.errors import InputError
+from rally_assets.core.parsing import ahead
+from rally_assets.core.parsing.league import parse_league
+from rally_assets_tests.conftest import IMPORT_1, requires_real_data
+
+pytestmark = requires_real_data
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: nothing is parsed ahead")
+def test_parsed_ahead_equals_a_direct_parse(tmp_path):
+    landing = tmp_path / "landing"
+    for league in ("NSTF", "CNSWPL"):
+        shutil.copytree(IMPORT_1 / league, landing / league)
+    folders = sorted(landing.iterdir())
+    assert ahead.parse_ahead(folders, landing_root=landing) == 2
+    try:
+        for folder in folders:
+            direct = parse_league(folder, landing_root=landing)
+            early = ahead.parsed(folder, landing_root=landing)
+            assert (early.league, early.fingerprint) == (direct.league, direct.fingerprint)
+            for frame in ("players", "teams", "matches", "schedule", "series_stats", "rejections"):
+                assert getattr(early, frame).equals(getattr(direct, frame)), frame
+            assert {n: r.accepted for n, r in early.reports.items()} == {
+                n: r.accepted for n, r in direct.reports.items()
+            }
+    finally:
+        ahead.forget()
+
+
+def test_a_broken_league_parsed_ahead_raises_the_direct_error(tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(IMPORT_1 / "NSTF", landing / "NSTF")
+    (landing / "CNSWPL").mkdir()
+    (landing / "CNSWPL" / "players.json").write_text('[{"Player ID": "nndz-1",')  # truncated
+    ahead.parse_ahead(sorted(landing.iterdir()), landing_root=landing)
+    try:
+        with pytest.raises(InputError) as raised:
+            ahead.parsed(landing / "CNSWPL", landing_root=landing)
+        assert "CNSWPL/players.json" in str(raised.value) and "not valid JSON" in str(raised.value)
+        assert ahead.parsed(landing / "NSTF", landing_root=landing).league == "NSTF"
+    finally:
+        ahead.forget()
