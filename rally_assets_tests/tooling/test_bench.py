@@ -108,6 +108,15 @@ def test_ratios_are_computed_from_the_measured_parts(bench):
     assert set(stages) == set(STAGES) and all(v >= 0 for v in stages.values())
     assert real_1["total_s"] == pytest.approx(sum(stages.values()), abs=0.01)
     assert real_1["wall_with_floor_s"] >= real_1["wall_s"] >= real_1["total_s"] > 0
+    # the checks stage split by check: every verdict the pipeline runs, and nothing else
+    assert set(real_1["checks_s"]) == {"scrape_integrity", "staged_data_quality", "churn_breaker"} | {
+        "availability_untouched",
+        "associations_preserved",
+        "no_orphan_references",
+        "league_context_health_check",
+        "availability_user_id_check",
+    }
+    assert sum(real_1["checks_s"].values()) == pytest.approx(stages["checks"], abs=0.02)
     assert results["publish_s"] == stages["publish"]
     assert results["copy_floor_s"] == real_1["copy_floor_s"]
     assert results["publish_vs_copy_ratio"] == round(stages["publish"] / real_1["copy_floor_s"], 2)

@@ -56,6 +56,7 @@ class _Run:
     last_span: dict[str, tuple[float, float]] = field(default_factory=dict)  # stage -> its last (start, end)
     leagues: int = 0
     aside_s: float = 0.0  # time spent on the COPY floor beside the import (taken out of its wall time)
+    checks: dict[str, float] = field(default_factory=dict)  # check name -> seconds, summed over the leagues
 
 
 def import_landing(
@@ -80,7 +81,7 @@ def import_landing(
     baselines = _Baselines(url) if floor else None
     run = _Run(d, limits, label, landing, floor, baselines)
     t_all = _now()
-    with d.db.connection(url) as conn:
+    with d.db.connection(url) as conn, _timed_verdicts(d.pipeline, run.checks):
         run.conn = conn
         if statement_timeout_s:
             conn.execute(f"SET statement_timeout = '{int(statement_timeout_s * 1000)}ms'")
@@ -92,6 +93,34 @@ def import_landing(
     if baselines is not None:
         out.update(baselines.finish())
     return out
+
+
+@contextlib.contextmanager
+def _timed_verdicts(pipeline, seconds: dict[str, float]):
+    """Each verdict the pipeline runs, timed by name for the duration of one import (the `checks`
+    stage, split by check); the pipeline's own tables of verdicts are restored afterwards."""
+    tables = (pipeline.BLOCKING_VERDICTS, pipeline.PUBLISHED_VERDICTS, pipeline.HEALTH_VERDICTS)
+    saved = [dict(table) for table in tables]
+
+    def timed(name, verdict):
+        def run(*args, **kwargs):
+            start = _now()
+            try:
+                return verdict(*args, **kwargs)
+            finally:
+                seconds[name] = seconds.get(name, 0.0) + _now() - start
+
+        return run
+
+    for table in tables:
+        for name, verdict in list(table.items()):
+            table[name] = timed(name, verdict)
+    try:
+        yield
+    finally:
+        for table, original in zip(tables, saved, strict=True):
+            table.clear()
+            table.update(original)
 
 
 def timer(run: _Run):
@@ -176,6 +205,7 @@ def _result(run: _Run, wall: float) -> dict:
         "wall_with_floor_s": round(wall, 3),
         "rows_per_s": round(n_rows / total) if total else None,
         "publish_steps_s": {k: round(v, 3) for k, v in run.steps.items()},
+        "checks_s": {k: round(v, 3) for k, v in run.checks.items()},  # the `checks` stage by check
         "rss_after_first_league_mb": rss_after[0] if rss_after else None,
         "rss_after_last_league_mb": rss_after[-1] if rss_after else None,
         "rss_max_between_leagues_mb": max(rss_after) if rss_after else None,

@@ -273,6 +273,7 @@ def _memory_table(results: dict) -> list[str]:
 
 def _publish_steps(results: dict) -> list[str]:
     steps = results["real"]["imports"][0]["publish_steps_s"]
+    checks = results["real"]["imports"][0]["checks_s"]
     return [
         "",
         "Publish steps, real import_1 (s; `record` includes the commit and the clean-up of the staging rows):",
@@ -280,6 +281,12 @@ def _publish_steps(results: dict) -> list[str]:
         "| " + " | ".join(steps) + " |",
         "|" + "---:|" * len(steps),
         "| " + " | ".join(_fmt(v, 3) for v in steps.values()) + " |",
+        "",
+        "Checks, real import_1 (s, each check's time summed over the leagues; the `checks` stage above is their sum):",
+        "",
+        "| " + " | ".join(checks) + " |",
+        "|" + "---:|" * len(checks),
+        "| " + " | ".join(_fmt(v, 3) for v in checks.values()) + " |",
         "",
     ]
 

@@ -162,12 +162,44 @@ def _why_publish(results: dict) -> str:
     )
 
 
+def _per_league(imp: dict, key: str) -> dict[str, float]:
+    return {k: v / imp["leagues"] for k, v in imp.get(key, {}).items()} if imp["leagues"] else {}
+
+
 def _why_100x(results: dict) -> str:
-    x100 = next(s for s in results["scales"] if s["multiplier"] == 100)["result"]["imports"][0]
-    return (
+    scales = {s["multiplier"]: s for s in results["scales"] if s["measured"]}
+    x100 = scales[100]["result"]["imports"][0]
+    note = (
         f"the 100x import's wall time is {_fmt(x100['wall_s'])} s for {_fmt(x100['rows_total'])} rows in "
         f"{x100['leagues']} leagues, one league after another: stages {_top(x100['stages_s'], n=6, digits=2)}; "
         f"slowest publish steps {_top(x100['publish_steps_s'], n=3, digits=2)}"
+    )
+    if 10 not in scales:
+        return note
+    x10 = scales[10]["result"]["imports"][0]
+    growth = []
+    for key in ("stages_s", "checks_s", "publish_steps_s"):
+        at_10, at_100 = _per_league(x10, key), _per_league(x100, key)
+        slow = sorted(at_100, key=lambda k: -at_100[k])[:4]
+        growth += [
+            f"{k} {_fmt(at_10.get(k), 3)} -> {_fmt(at_100[k], 3)}"
+            for k in slow[: 2 if key == "checks_s" else 4]
+            if k != "parse"
+        ]
+    return (
+        f"{note}. The leagues are of the same size at both scales, yet per league (s, 10x -> 100x): "
+        + ", ".join(growth)
+        + f"; parse {_fmt(_per_league(x10, 'stages_s')['parse'], 3)} -> {_fmt(_per_league(x100, 'stages_s')['parse'], 3)}"
+        " stays flat: a league's checks and publish cost grows with the rows the database already holds"
+    )
+
+
+def _why_health(results: dict) -> str:
+    largest = max((s for s in results["scales"] if s["measured"]), key=lambda s: s["multiplier"])
+    h = largest["result"]["health"]
+    return (
+        f"over {h['counts']['users']:,} users and {h['counts']['players']:,} players, the median run's parts: "
+        f"{_top(h['health_checks_parts_s'], n=3)} (runs {', '.join(_fmt(x, 3) for x in h['health_checks_runs_s'])} s)"
     )
 
 
@@ -179,6 +211,7 @@ def _why_10x(results: dict) -> str:
         f"10x ({_fmt(x10['rows_total'])} rows, {x10['leagues']} leagues) took {_fmt(x10['total_s'])} s, real import_1 "
         f"({_fmt(real_1['rows_total'])} rows) {_fmt(real_1['total_s'])} s; each stage grew by: "
         + ", ".join(f"{k} {_fmt(v)}x" for k, v in sorted(grew.items(), key=lambda kv: -(kv[1] or 0)))
+        + f"; slowest checks at 10x {_top(x10.get('checks_s', {}), n=3, digits=2)}"
         + f"; slowest publish steps at 10x {_top(x10['publish_steps_s'], n=3, digits=2)}"
     )
 
@@ -191,6 +224,7 @@ WHY = {
     "publish_vs_live_copy_ratio": _why_publish,
     "scale_100x_s": _why_100x,
     "scale_10x_vs_1x": _why_10x,
+    "health_checks_100k_users_s": _why_health,
 }
 
 
