@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rally_assets.core.errors import RallyError
-from rally_assets.core.file_types import STAGED_FRAMES  # the staged tables the baselines count and copy
-from rally_assets.tooling.bench.cold_cli import cold_cli_import
+from rally_assets.core.file_types import STAGED_FRAMES  # the staged tables a landing counts
+from rally_assets.tooling.bench.cold_cli import cold_cli_import, init_db_cli, rally_env
 from rally_assets.tooling.bench.common import (
+    DAEMON_LEAGUE,
     FULL_MULTIPLIERS,
     HEALTH_USERS,
     QUICK_MULTIPLIERS,
@@ -24,8 +25,10 @@ from rally_assets.tooling.bench.common import (
     _log,
     _now,
 )
+from rally_assets.tooling.bench.daemon import DaemonUnavailable, daemon_import
 from rally_assets.tooling.bench.databases import fresh_database, server_admin_url, settle
 from rally_assets.tooling.bench.machine import machine_info
+from rally_assets.tooling.bench.profiling import summarize_profile
 from rally_assets.tooling.bench.report import render_markdown, summarize
 from rally_assets.tooling.bench.workers import run_worker
 
@@ -117,10 +120,15 @@ def run_bench(
 
 
 def _measure(s: _Setup, results: dict) -> None:
-    # 1. Real data through the domain functions, stage by stage, with both baselines.
+    # 1. Real data through the domain functions, stage by stage, with the COPY floors.
     results["real"] = _measure_real(s)
-    # 2. The Dagster job in-process (real_import_s), and the cold CLI, each `repeats` times on fresh state.
+    # 2. import_1 through the domain functions alone, as the cold CLI's database is made ready.
+    results["domain_path"] = _measure_domain_path(s)
+    # 3. The Dagster job in-process (real_import_s), and the cold CLI, each `repeats` times on fresh state;
+    #    then one cold CLI under cProfile (where its time goes).
     results.update(_measure_dagster_and_cli(s))
+    # 4. One league through a real `dagster dev`, and the same league alone through the cold CLI.
+    results["daemon"], results["cold_cli_league"] = _measure_daemon(s)
     # 3. Synthetic scales: N so that the rows are ~multiplier x the real import_1's.
     results["scales"], results["synthetic_unit_rows"] = _measure_scales(s, results["real"]["imports"][0])
     # 4. The landing sensor over 1,000 league folders.
@@ -128,7 +136,10 @@ def _measure(s: _Setup, results: dict) -> None:
 
 
 def _measure_real(s: _Setup) -> dict:
-    steps = [{"kind": "import", "label": "import_1", "landing": str(s.import_1)}]
+    steps = [
+        {"kind": "import", "label": "import_1", "landing": str(s.import_1)},
+        {"kind": "live_copy_floor"},  # the rows import_1 published, into empty copies of the live tables
+    ]
     if s.import_2.is_dir():
         steps += [
             {"kind": "users", "n": s.real_users},
@@ -153,13 +164,71 @@ def _measure_dagster_and_cli(s: _Setup) -> dict:
     }
     if s.import_2.is_dir():
         dagster["import_2_s"] = statistics.median(r["import_2"]["total_s"] for r in dagster_runs)
-    cold_cli = {
+    cold_cli = _cli_summary(cli_runs)
+    profile_path = s.work / "cold-cli.prof"
+    profiled = cold_cli_import(s.admin_url, s.import_1, s.work, profile_to=profile_path)
+    cold_cli["profile"] = {"wall_s": profiled["wall_s"], **summarize_profile(profile_path)}
+    _log(f"cold `rally import import_1` under cProfile: {profiled['wall_s']} s")
+    return {"dagster": dagster, "cold_cli": cold_cli}
+
+
+def _cli_summary(cli_runs: list[dict]) -> dict:
+    return {
         "runs_s": [c["wall_s"] for c in cli_runs],
         "median_s": statistics.median(c["wall_s"] for c in cli_runs),
         "peak_rss_mb": max(c["peak_rss_mb"] for c in cli_runs),
         "output": cli_runs[-1]["output"],
     }
-    return {"dagster": dagster, "cold_cli": cold_cli}
+
+
+def _measure_domain_path(s: _Setup) -> dict:
+    """import_1 through pipeline.import_league per league + pipeline.post_import, nothing beside it, on a
+    fresh database made ready by `rally init-db` (untimed) as the cold CLI's: the wall of those calls."""
+    runs, peaks = [], []
+    for _ in range(s.repeats):
+        with fresh_database(s.admin_url, "domain") as url:
+            init_db_cli(rally_env(url, s.work / "domain-rally-home"))
+            settle(s.admin_url)
+            spec = {"worker": "domain", "name": "domain path", "url": url, "init_db": False}
+            spec["steps"] = [{"kind": "import", "label": "import_1", "landing": str(s.import_1), "floor": False}]
+            result = run_worker(spec, s.work)
+            runs.append(result["imports"][0])
+            peaks.append(result["peak_rss_mb"])
+            _log(f"domain path, import_1: {runs[-1]['wall_s']} s")
+    return {
+        "runs_s": [r["wall_s"] for r in runs],
+        "median_s": statistics.median(r["wall_s"] for r in runs),
+        "stages_s": runs[-1]["stages_s"],
+        "leagues": runs[-1]["leagues"],
+        "blocked": sorted({league for r in runs for league in r["blocked"]}),
+        "peak_rss_mb": max(peaks),
+    }
+
+
+def _daemon_landing(s: _Setup) -> tuple[Path, str]:
+    """A landing holding only the daemon's league (NSTF, else the first league of import_1), copied."""
+    folders = sorted(p for p in s.import_1.iterdir() if p.is_dir())
+    folder = next((p for p in folders if p.name.upper() == DAEMON_LEAGUE), folders[0])
+    landing = s.work / "one-league"
+    shutil.copytree(folder, landing / folder.name)
+    return landing, folder.name.upper()
+
+
+def _measure_daemon(s: _Setup) -> tuple[dict, dict]:
+    """The league through `dagster dev` (`repeats` runs), then alone through the cold CLI (`repeats` runs)."""
+    landing, league = _daemon_landing(s)
+    try:
+        daemon = daemon_import(s.admin_url, landing, league, s.work, s.repeats)
+        daemon["launch_to_success_median_s"] = statistics.median(r["launch_to_success_s"] for r in daemon["runs"])
+        daemon["run_median_s"] = statistics.median(r["run_s"] for r in daemon["runs"])
+    except DaemonUnavailable as exc:
+        _log(f"dagster dev could not run: {exc}")
+        daemon = {"league": league, "skipped": f"dagster dev could not start: {exc}"}
+    cli_runs = []
+    for _ in range(s.repeats):
+        cli_runs.append(cold_cli_import(s.admin_url, landing, s.work))
+        _log(f"cold `rally import` of {league} alone: {cli_runs[-1]['wall_s']} s")
+    return daemon, {"league": league, **_cli_summary(cli_runs)}
 
 
 def _dagster_run(s: _Setup, i: int) -> dict:

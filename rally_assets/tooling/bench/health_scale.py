@@ -135,9 +135,7 @@ def _reimport_one_league(url: str, reimport: str, cap_s: float) -> dict:
     one = Path(tempfile.mkdtemp(prefix="rally-bench-reimport-"))
     try:
         shutil.copytree(reimport, one / Path(reimport).name)
-        return import_landing(
-            url, one, "reimport", floor=False, rowwise=False, post_import=False, statement_timeout_s=cap_s
-        )
+        return import_landing(url, one, "reimport", floor=False, post_import=False, statement_timeout_s=cap_s)
     except psycopg.errors.QueryCanceled:
         return {"cancelled_after_s": cap_s}
     finally:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rally_assets.core.errors import RallyError
+from rally_assets.tooling.bench.baselines import live_copy_floor
 from rally_assets.tooling.bench.common import _log, _now, _peak_rss_mb
 from rally_assets.tooling.bench.health_scale import health_at_scale
 from rally_assets.tooling.bench.real_import import import_landing
@@ -23,32 +24,25 @@ from rally_assets.tooling.bench.real_import import import_landing
 
 
 def domain_worker(spec: dict) -> dict:
-    """A fresh database (given), the schema, then each landing in order; optionally users and health."""
+    """A fresh database (given), the schema (unless `rally init-db` made it ready: "init_db": false),
+    then the steps in order: imports, the live-table COPY floor, users, the health checks."""
     from rally_assets.core import db
     from rally_assets.core.schema.init import init_db
     from rally_assets.tooling.synthetic.users import seed_users
 
     url = spec["url"]
-    t = _now()
-    with db.connection(url) as conn:
-        init_db(conn)
-    out: dict = {"init_db_s": round(_now() - t, 3), "imports": []}
+    out: dict = {"imports": []}
+    if spec.get("init_db", True):
+        t = _now()
+        with db.connection(url) as conn:
+            init_db(conn)
+        out["init_db_s"] = round(_now() - t, 3)
     for step in spec["steps"]:
         if step["kind"] == "import":
-            _log(f"{spec['name']}: importing {step['label']} ({step['landing']})")
-            result = import_landing(
-                url,
-                Path(step["landing"]),
-                step["label"],
-                allow_churn=step.get("allow_churn", False),
-                floor=step.get("floor", True),
-                rowwise=step.get("rowwise", True),
-            )
-            _log(
-                f"{spec['name']}: {step['label']}: {result['leagues']} leagues, {result['rows_total']} rows in "
-                f"{result['total_s']} s ({result['stages_s']})"
-            )
-            out["imports"].append(result)
+            out["imports"].append(_import_step(spec["name"], url, step))
+        elif step["kind"] == "live_copy_floor":
+            out["live_copy_floor"] = live_copy_floor(url)
+            _log(f"{spec['name']}: live-table COPY floor {out['live_copy_floor']['live_copy_floor_s']} s")
         elif step["kind"] == "users":
             with db.connection(url) as conn:
                 out["users_seeded"] = seed_users(conn, step["n"], seed=7)
@@ -59,6 +53,22 @@ def domain_worker(spec: dict) -> dict:
             )
     out["peak_rss_mb"] = _peak_rss_mb()
     return out
+
+
+def _import_step(name: str, url: str, step: dict) -> dict:
+    _log(f"{name}: importing {step['label']} ({step['landing']})")
+    result = import_landing(
+        url,
+        Path(step["landing"]),
+        step["label"],
+        allow_churn=step.get("allow_churn", False),
+        floor=step.get("floor", True),
+    )
+    _log(
+        f"{name}: {step['label']}: {result['leagues']} leagues, {result['rows_total']} rows in "
+        f"{result['wall_s']} s ({result['stages_s']})"
+    )
+    return result
 
 
 # --- worker: the Dagster job in-process -----------------------------------------------------------
