@@ -368,7 +368,7 @@ COMMAND_HELP = {
     "list": "list the league partitions and whether each holds published data",
     "remove": "remove a league partition that holds no published data (a mistaken folder name); refused, saying why, when it holds some",
     "demo": "generate a synthetic landing, import it (on the embedded default unless RALLY_DATABASE_URL is set) and add synthetic users; a rerun reuses them",
-    "bench": "the benchmark: real import_1/import_2, synthetic 10x and 100x landings, COPY and row-by-row baselines, 100k-user health checks, a 1,000-folder sensor tick; a full run rewrites BENCHMARKS.md",
+    "bench": "the benchmark: real import_1/import_2, synthetic 10x and 100x landings, the COPY floors (unlogged, and the live tables with their keys), a real `dagster dev`, 100k-user health checks, a 1,000-folder sensor tick; a full run rewrites BENCHMARKS.md",
     "ui": "start `dagster dev` (UI, sensors, schedule) with DAGSTER_HOME under RALLY_HOME",
 }
 REPAIRS = {
@@ -472,7 +472,7 @@ def _add_tool_commands(sub) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the synthetic data (default 0)")
     p = _command(sub, "bench", _bench)
     p.add_argument(
-        "--quick", action="store_true", help="stop after 10x (~2 min, CI); writes BENCHMARKS.md only with --markdown"
+        "--quick", action="store_true", help="stop after 10x (~5 min); writes BENCHMARKS.md only with --markdown"
     )
     p.add_argument("--json", metavar="PATH", help="write every measurement as JSON here")
     p.add_argument("--markdown", metavar="PATH", help="write the table here (default for a full run: BENCHMARKS.md)")

@@ -1,7 +1,7 @@
 """One league through a real `dagster dev` (webserver, daemon, code server; each run in a process of
 its own): from the GraphQL launch to the run's SUCCESS, on a fresh database each run.
 
-The server gets a fresh DAGSTER_HOME with the default SQLite storage and the minimal dagster.yaml
+The server gets a fresh DAGSTER_HOME with the dagster.yaml
 `rally ui` writes, a fresh RALLY_HOME, an empty watched landing (the landing sensor finds nothing),
 and a database made ready by `rally init-db`. The run is launched as the UI's launchpad does it:
 the partition added, `import_league_job` launched with `landing_dir` pointing at the league's folder.
@@ -25,6 +25,7 @@ from pathlib import Path
 import psycopg
 
 from rally_assets.core.errors import RallyError
+from rally_assets.core.settings import DAGSTER_YAML
 from rally_assets.tooling.bench.cold_cli import init_db_cli, rally_env
 from rally_assets.tooling.bench.common import PROJECT_ROOT, _log, _now
 from rally_assets.tooling.bench.databases import create_database, drop_database, settle, with_dbname
@@ -210,7 +211,7 @@ def daemon_import(admin_url: str, landing: Path, league: str, work: Path, repeat
     home, rally_home, watched = work / "daemon-dagster-home", work / "daemon-rally-home", work / "daemon-watched"
     for folder in (home, rally_home, watched):
         folder.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")  # what `rally ui`'s home holds
+    (home / "dagster.yaml").write_text(DAGSTER_YAML)  # what `rally ui`'s home holds
     name, url = create_database(admin_url, "daemon")
     try:
         env = rally_env(
