@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -54,15 +55,15 @@ def dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text(DAGSTER_YAML)
+        config.write_text(dagster_yaml(home))
     return home
 
 
 # The instance a new Dagster home gets. The event log in ONE SQLite file instead of Dagster's default
 # of a new file per run (each created with its schema, then written beside a shared index file): a
-# cold `rally import` of import_1 spent 1.3-2.1 s less CPU (of ~7.3) with it. The base directory is
-# read from DAGSTER_HOME when the instance loads, so the home can move. A deployment keeps its history
-# in PostgreSQL instead (deploy/dagster.yaml).
+# cold `rally import` of import_1 spent 1.3-2.1 s less CPU (of ~7.3) with it. The event log's folder
+# is written as a path (an {env: DAGSTER_HOME} would fail wherever the instance is opened from its
+# folder without that variable). A deployment keeps its history in PostgreSQL (deploy/dagster.yaml).
 # The run queue hands out queued runs every second, not every 5 s: a run launched from the UI or a
 # sensor otherwise waits up to 5 s before it starts, longer than the import of a league takes.
 DAGSTER_YAML = """telemetry:
@@ -76,9 +77,13 @@ event_log_storage:
   module: dagster._core.storage.event_log
   class: ConsolidatedSqliteEventLogStorage
   config:
-    base_dir:
-      env: DAGSTER_HOME
+    base_dir: {home}
 """
+
+
+def dagster_yaml(home: Path) -> str:
+    """The dagster.yaml of a new Dagster home (see DAGSTER_YAML)."""
+    return DAGSTER_YAML.format(home=json.dumps(str(home)))
 
 
 ENV_SETTLE_SECONDS = "RALLY_LANDING_SETTLE_SECONDS"  # files untouched this long before a league is imported

@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 
 from rally_assets.core.errors import RallyError
-from rally_assets.core.settings import DAGSTER_YAML
+from rally_assets.core.settings import dagster_yaml
 from rally_assets.tooling.bench.cold_cli import init_db_cli, rally_env
 from rally_assets.tooling.bench.common import PROJECT_ROOT, _log, _now
 from rally_assets.tooling.bench.databases import create_database, drop_database, settle, with_dbname
@@ -211,7 +211,7 @@ def daemon_import(admin_url: str, landing: Path, league: str, work: Path, repeat
     home, rally_home, watched = work / "daemon-dagster-home", work / "daemon-rally-home", work / "daemon-watched"
     for folder in (home, rally_home, watched):
         folder.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(DAGSTER_YAML)  # what `rally ui`'s home holds
+    (home / "dagster.yaml").write_text(dagster_yaml(home))  # what `rally ui`'s home holds
     name, url = create_database(admin_url, "daemon")
     try:
         env = rally_env(
