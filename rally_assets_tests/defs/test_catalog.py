@@ -130,5 +130,7 @@ def test_a_published_table_carries_its_row_count_changes_and_column_schema(fresh
     columns = {c.name for c in metadata["dagster/column_schema"].value.columns}
     assert {"tenniscores_player_id", "league_id", "is_active"} <= columns
     assert isinstance(metadata["xid"], dg.TextMetadataValue)  # an id: text, never plotted
+    snapshot = dagster_instance.get_latest_materialization_event(dg.AssetKey("user_data_snapshot"))
+    assert isinstance(snapshot.asset_materialization.metadata["snapshot_id"], dg.TextMetadataValue)
     kept = dagster_instance.get_latest_materialization_event(dg.AssetKey("player_history"))
     assert "player_history.json absent" in kept.asset_materialization.metadata["kept"].value

@@ -19,7 +19,7 @@ from rally_assets.core.publish.league import publish_league
 from rally_assets.core.staging import clear_run, stage_league
 from rally_assets.defs import catalog
 from rally_assets.defs.league_import.checks import GATE_CHECK_SPECS, gate_result
-from rally_assets.defs.metadata import parse_metadata, publish_metadata, table_metadata
+from rally_assets.defs.metadata import as_metadata, parse_metadata, publish_metadata, table_metadata
 from rally_assets.defs.partitions import league_partitions
 from rally_assets.defs.resources import ImportPolicy, LandingZone, RallyDatabase
 
@@ -108,7 +108,7 @@ def import_league(
 
     with database.connect() as conn:
         snapshot = take_snapshot(conn, run_id, league, keep=import_policy.snapshot_keep)
-    yield dg.MaterializeResult(asset_key=SNAPSHOT.key, metadata=snapshot)
+    yield dg.MaterializeResult(asset_key=SNAPSHOT.key, metadata=as_metadata(snapshot))  # its id as text
     report = _publish(database, league, run_id, carry_user_links=import_policy.allow_churn)
     with database.connect() as conn:
         tables = table_metadata(conn, league, report)
