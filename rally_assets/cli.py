@@ -45,6 +45,10 @@ def _init_db(args) -> int:
     printing.print_init_plan(plan, triggers, dry_run=args.dry_run)
     print(f"database: {db.redact(url)}")
     print(f"landing folder: {landing_dir(create=True)}")
+    if not args.dry_run:
+        from rally_assets.defs.runner import prepare_dagster_home
+
+        print(f"Dagster history (what `rally ui` shows): {prepare_dagster_home()}")
     return 0
 
 
@@ -94,13 +98,12 @@ def _import(args) -> int:
     # The other cores parse the leagues while this process loads Dagster and imports the first ones.
     landing = Path(args.landing_dir).expanduser().resolve()
     parse_ahead(list(league_folders(landing, args.league or None)[0].values()), landing_root=landing)
-    from rally_assets.defs.runner import import_leagues, run_post_import
+    from rally_assets.defs.runner import import_landing
 
-    override = _policy_override(args) or None
-    outcomes = import_leagues(Path(args.landing_dir), args.league or None, policy=override)
-    code = printing.print_outcomes(outcomes)
-    if any(o.success for o in outcomes):
-        code = max(code, printing.print_post_import(run_post_import(policy=override)))
+    outcome = import_landing(landing, args.league or None, policy=_policy_override(args) or None)
+    code = printing.print_outcomes(outcome.leagues)
+    if outcome.post_import is not None:
+        code = max(code, printing.print_post_import(outcome.post_import))
     return code
 
 

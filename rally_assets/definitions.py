@@ -4,6 +4,7 @@ app's tables as external assets, code references on every asset."""
 import dagster as dg
 
 from rally_assets.defs.catalog import APP_TABLES
+from rally_assets.defs.landing_run import import_landing_job
 from rally_assets.defs.league_import import assets as league_import_assets
 from rally_assets.defs.league_import.checks import AFTER_PUBLISH_CHECKS
 from rally_assets.defs.league_import.freshness import freshness_check_job, freshness_schedule, league_freshness
@@ -27,7 +28,7 @@ assets = [
 defs = dg.Definitions(
     assets=dg.with_source_code_references(assets),
     asset_checks=[*AFTER_PUBLISH_CHECKS, league_freshness, *HEALTH_CHECKS],
-    jobs=[import_league_job, post_import_job, repair_job, health_check_job, freshness_check_job],
+    jobs=[import_league_job, import_landing_job, post_import_job, repair_job, health_check_job, freshness_check_job],
     sensors=[landing_sensor, post_import_sensor, repair_sensor],
     schedules=[health_check_schedule, freshness_schedule],
     resources={"database": RallyDatabase(), "landing": LandingZone(), "import_policy": ImportPolicy()},

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import psycopg
 
-from rally_assets.core import policy
+from rally_assets.core import db, policy
 from rally_assets.core.errors import InputError
+from rally_assets.core.import_runs import record_failed
 from rally_assets.core.parsing.league import ParsedLeague, parse_league
 from rally_assets.core.parsing.reading import find_leagues, league_code
 from rally_assets.core.protection import integrity, verdicts
@@ -25,6 +26,7 @@ from rally_assets.core.users import health
 from rally_assets.core.users.contexts import fix_league_contexts
 from rally_assets.core.users.repairs import discover
 from rally_assets.core.verdict import Verdict
+from rally_assets.tooling.faults import checkpoint
 
 # Verdicts on the staged league that block its publish, by check name: fn(conn, league, run_id, limits).
 # In this order: the first that fails is the operator's one-line reason (a corrupt scrape also
@@ -70,7 +72,62 @@ def judge(conn: psycopg.Connection, league: str, run_id: str, limits: policy.Imp
 
 
 def verify(conn: psycopg.Connection, league: str, run_id: str) -> dict[str, Verdict]:
+    checkpoint("checks")
     return {name: verdict(conn, league, run_id) for name, verdict in PUBLISHED_VERDICTS.items()}
+
+
+def refusal(verdicts: dict[str, Verdict]) -> str | None:
+    """The gate verdict that refuses the publish: the first failed one in gate order (its diagnosis)."""
+    return next((name for name, v in verdicts.items() if not v.passed), None)
+
+
+def refusal_line(league: str, verdicts: dict[str, Verdict]) -> str:
+    name = refusal(verdicts)
+    return f"{league} not published, refused by {name}: {verdicts[name].description}"
+
+
+def league_stages(
+    conn: psycopg.Connection,
+    parsed: ParsedLeague,
+    run_id: str,
+    *,
+    limits: policy.ImportLimits = policy.ImportLimits(),  # noqa: B008 - frozen, shared safely
+    snapshot_keep: int = policy.SNAPSHOT_KEEP,
+    timer: Timer = _untimed,
+    on_step: Callable[[str], None] | None = None,
+    url: str | None = None,
+) -> Iterator[tuple[str, object]]:
+    """One league's import after its parse, in the one order every caller follows (the Dagster asset,
+    `rally import`'s run, the bench): yields each stage's result as it is done, for the caller to report.
+
+    ("staged", staged counts) -> ("judged", the gate verdicts) -> unless a gate refused (its staged rows
+    are then cleared and nothing more happens): ("snapshot", the snapshot) -> ("published", the report).
+    A publish that fails is recorded as failed in the runs table (on a fresh connection to `url`, the
+    database `conn` is on: this connection may be gone) and raised.
+    """
+    league = parsed.league
+    with timer("stage"):
+        staged = stage_league(conn, parsed, run_id)
+    del parsed  # the frames are staged: this generator no longer keeps them alive
+    yield "staged", staged
+    with timer("checks"):
+        gate = judge(conn, league, run_id, limits)
+    yield "judged", gate
+    if refusal(gate):
+        clear_run(conn, run_id)
+        return
+    with timer("snapshot"):
+        snapshot = take_snapshot(conn, run_id, league, keep=snapshot_keep)
+    yield "snapshot", snapshot
+    try:
+        with timer("publish"):
+            report = publish_league(conn, league, run_id, carry_user_links=limits.allow_churn, on_step=on_step)
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        with contextlib.suppress(Exception), db.connection(url) as fresh:
+            record_failed(fresh, run_id, league, reason)  # best effort: the failure itself is what counts
+        raise
+    yield "published", report
 
 
 def import_league(
@@ -84,8 +141,9 @@ def import_league(
     timer: Timer = _untimed,
     on_parsed: Callable[[ParsedLeague], None] | None = None,
     on_step: Callable[[str], None] | None = None,
+    url: str | None = None,
 ) -> LeagueImport:
-    """Parse, stage, judge (blocking verdicts), snapshot, publish, verify: what import_league_job runs.
+    """Parse, then `league_stages`, then the after-publish verdicts: what import_league_job runs.
 
     `timer(stage)` wraps each stage ("parse", "stage", "checks", "snapshot", "publish"); `on_parsed`
     sees the parsed frames before staging; `on_step` each publish step.
@@ -95,23 +153,19 @@ def import_league(
     outcome = LeagueImport(league=parsed.league, run_id=run_id)
     if on_parsed:
         on_parsed(parsed)
-    with timer("stage"):
-        stage_league(conn, parsed, run_id)
-    del parsed
-    with timer("checks"):
-        outcome.verdicts.update(judge(conn, outcome.league, run_id, limits))
-    outcome.blocked_by = next((name for name, v in outcome.verdicts.items() if not v.passed), None)
-    if outcome.blocked_by:
-        clear_run(conn, run_id)
-        return outcome
-    with timer("snapshot"):
-        take_snapshot(conn, run_id, outcome.league, keep=snapshot_keep)
-    with timer("publish"):
-        outcome.publish = publish_league(
-            conn, outcome.league, run_id, carry_user_links=limits.allow_churn, on_step=on_step
-        )
-    with timer("checks"):
-        outcome.verdicts.update(verify(conn, outcome.league, run_id))
+    stages = league_stages(
+        conn, parsed, run_id, limits=limits, snapshot_keep=snapshot_keep, timer=timer, on_step=on_step, url=url
+    )
+    del parsed  # the generator holds it only until its rows are staged
+    for stage, result in stages:
+        if stage == "judged":
+            outcome.verdicts.update(result)
+            outcome.blocked_by = refusal(result)
+        elif stage == "published":
+            outcome.publish = result
+    if outcome.publish is not None:
+        with timer("checks"):
+            outcome.verdicts.update(verify(conn, outcome.league, run_id))
     return outcome
 
 
@@ -168,7 +222,7 @@ def _rehearse_league(
         stage_league(conn, parsed, run_id)
         del parsed
         outcome.verdicts.update(judge(conn, outcome.league, run_id, limits))
-        outcome.blocked_by = next((name for name, v in outcome.verdicts.items() if not v.passed), None)
+        outcome.blocked_by = refusal(outcome.verdicts)
         if outcome.blocked_by:
             raise psycopg.Rollback(league)  # a refused league changes nothing; the next ones go on
         # The publish itself (a savepoint of the rehearsal, which clears the league's staged rows),

@@ -12,6 +12,7 @@ from rally_assets.core import policy, tables
 from rally_assets.core.parsing.league import ParsedLeague
 from rally_assets.core.publish.report import PUBLISHED_TABLES, PublishReport
 from rally_assets.core.verdict import Verdict
+from rally_assets.defs.events import Event
 
 _LIMIT_PREFIXES = ("max_", "min_", "limit")  # thresholds: the same in every run
 _IDS = {"xid", "snapshot_id", "run_id"}  # identifiers: they grow, they measure nothing
@@ -52,24 +53,25 @@ def league_of_run(context: dg.AssetCheckExecutionContext) -> str:
     return context.run.tags["dagster/partition"]
 
 
-def check_result(verdict: Verdict, *, severity: str = "ERROR", **fields) -> dg.AssetCheckResult:
-    """A core verdict as a check result: its reason as the description, its measures as metadata.
-    `fields`: asset_key / check_name (a check inside a multi-asset), anything else goes to metadata."""
-    keys = {k: fields.pop(k) for k in ("asset_key", "check_name") if k in fields}
-    return dg.AssetCheckResult(
+def check_event(verdict: Verdict, key: dg.AssetKey, name: str, *, severity: str = "ERROR", partition=None, **fields):
+    """A core verdict as the evaluation of check `name` on `key`: its reason as the description, its
+    measures (and `fields`) as metadata; `partition` for a check per league."""
+    return Event(
+        key,
+        metadata=as_metadata({**verdict.measures, **fields}),
+        partition=partition,
+        check=name,
         passed=bool(verdict.passed),
         description=verdict.description,
-        severity=dg.AssetCheckSeverity(severity),
-        metadata=as_metadata({**verdict.measures, **fields}),
-        **keys,
+        severity=severity,
     )
 
 
-def health_result(verdict: Verdict, score_key: str, minimum: float) -> dg.AssetCheckResult:
+def health_event(verdict: Verdict, key: dg.AssetKey, name: str, score_key: str, minimum: float) -> Event:
     """A health verdict: a failure is a WARN while its score is still in a good band, else an ERROR."""
     score = float(verdict.measures.get(score_key, 0.0))
     severity = "ERROR" if verdict.passed else policy.health_severity(score)
-    return check_result(verdict, severity=severity, minimum=minimum, band=policy.health_band(score))
+    return check_event(verdict, key, name, severity=severity, minimum=minimum, band=policy.health_band(score))
 
 
 def parse_metadata(parsed: ParsedLeague) -> dict:

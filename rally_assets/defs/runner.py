@@ -1,10 +1,12 @@
-"""Run the Dagster import job in-process, one run per league (what `rally import` and `rally demo` do)."""
+"""Run the Dagster import jobs in this process: `rally import` and `rally demo` run import_landing_job
+(every league, then the post-import, in one run); `import_leagues` runs import_league_job, one run per
+league, as the landing sensor and the UI do."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass, field
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -14,8 +16,9 @@ from rally_assets.core.constants import LEAGUE_PARTITIONS
 from rally_assets.core.errors import RallyError
 from rally_assets.core.parsing import ahead
 from rally_assets.core.pipeline import league_folders
-from rally_assets.core.publish.report import PublishReport
 from rally_assets.core.settings import dagster_home
+from rally_assets.defs.landing_run import LandingOutcome, LeagueOutcome
+from rally_assets.defs.resources import ImportPolicy, LandingZone, RallyDatabase
 
 IMPORT_JOB = "import_league_job"
 POST_IMPORT_JOB = "post_import_job"
@@ -28,21 +31,20 @@ def _subclasses(cls: type) -> set[str]:
 _RALLY_ERRORS = _subclasses(RallyError)  # the project's own errors, matched by class name
 
 
-@dataclass
-class LeagueOutcome:
-    league: str
-    success: bool
-    run_id: str | None = None
-    error: str | None = None
-    publish: PublishReport | None = None  # what the publish changed, as the run recorded it
-    checks: dict = field(default_factory=dict)  # check name -> (passed, description)
-
-
 def dagster_instance() -> dg.DagsterInstance:
     """The persistent instance `rally ui` shows: DAGSTER_HOME, else RALLY_HOME/dagster."""
     os.environ["DAGSTER_HOME"] = str(dagster_home())
     _sqlite_without_fsync()
     return dg.DagsterInstance.get()
+
+
+def prepare_dagster_home() -> Path:
+    """The Dagster home `rally import` records its runs in, with its storage created (`rally init-db`
+    does it, so that an import does not spend ~0.7 s creating SQLite schemas first)."""
+    instance = dagster_instance()
+    instance.get_runs(limit=1)  # the run storage is created on first use
+    instance.get_latest_materialization_event(dg.AssetKey("players"))  # and the event log's
+    return dagster_home()
 
 
 def _sqlite_without_fsync() -> None:
@@ -115,13 +117,53 @@ def run_post_import(instance: dg.DagsterInstance | None = None, policy: dict | N
     result = defs.resolve_job_def(POST_IMPORT_JOB).execute_in_process(
         run_config=run_config(policy=policy), instance=instance, raise_on_error=False, tags={"rally/source": "cli"}
     )
-    outcome = LeagueOutcome(league="(all leagues)", success=result.success, run_id=result.run_id)
+    outcome = LeagueOutcome(
+        league="(all leagues)", success=result.success, run_id=result.run_id, dagster_run_id=result.run_id
+    )
     outcome.checks = {e.check_name: (e.passed, e.description) for e in result.get_asset_check_evaluations()}
     failed = [f"{name}: {why}" for name, (ok, why) in outcome.checks.items() if not ok]
     if not result.success:
         outcome.error = _failure_reason(result)
     elif failed:
         outcome.success, outcome.error = False, "; ".join(failed)
+    return outcome
+
+
+def import_landing(
+    landing: Path,
+    leagues: list[str] | None = None,
+    *,
+    instance: dg.DagsterInstance | None = None,
+    policy: dict | None = None,
+) -> LandingOutcome:
+    """`rally import`: every league folder under `landing` (or only `leagues`) and then the post-import,
+    in ONE run of import_landing_job in this process; a failing league never stops the others."""
+    from rally_assets.defs.landing_run import hand_over, import_landing_job, taken
+
+    landing = Path(landing).expanduser().resolve()
+    found, unusable = league_folders(landing, leagues)
+    if not found and not unusable:
+        raise RallyError(f"no league folders (with players.json or another landing file) under {landing}")
+    instance = instance or dagster_instance()
+    config: dict = {"ops": {"import_landing": {"config": {"landing_dir": str(landing), "leagues": leagues or []}}}}
+    config.update({k: v for k, v in run_config(policy=policy).items() if k != "ops"})
+    ahead.parse_ahead(list(found.values()), landing_root=landing)  # every core parses while leagues import
+    run_id = str(uuid.uuid4())  # a Dagster run id, known before the run starts
+    hand_over(run_id)
+    try:
+        result = import_landing_job.execute_in_process(
+            run_config=config,
+            instance=instance,
+            run_id=run_id,
+            raise_on_error=False,
+            tags={"rally/source": "cli", "rally/landing": str(landing)},
+            resources={"database": RallyDatabase(), "landing": LandingZone(), "import_policy": ImportPolicy()},
+        )
+    finally:
+        ahead.forget()
+        outcome = taken(run_id)
+    if outcome is None:  # the step failed before it had an outcome to give
+        raise RallyError(f"the import run {run_id[:8]} failed: {_failure_reason(result)}")
     return outcome
 
 
@@ -168,7 +210,8 @@ def _import_one(job: dg.JobDefinition, instance: dg.DagsterInstance, code: str, 
         tags={"rally/source": "cli", "rally/landing": str(landing)},
     )
     # A refused league's run succeeds (its gate check failed, nothing was published): not a success here.
-    outcome = LeagueOutcome(league=code, success=result.success and refused_by(result) is None, run_id=result.run_id)
+    success = result.success and refused_by(result) is None
+    outcome = LeagueOutcome(league=code, success=success, run_id=result.run_id, dagster_run_id=result.run_id)
     if outcome.success:
         with db.connection() as conn:
             outcome.publish = import_runs.publish_report(conn, result.run_id, code)

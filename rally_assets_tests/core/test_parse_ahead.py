@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -50,3 +52,27 @@ def test_a_broken_league_parsed_ahead_raises_the_direct_error(tmp_path):
         assert ahead.parsed(landing / "NSTF", landing_root=landing).league == "NSTF"
     finally:
         ahead.forget()
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: nothing is parsed ahead")
+def test_a_broken_league_beside_others_never_hangs_the_process(tmp_path):
+    """A worker's error once reached this process as an exception it could not unpickle: the pool broke,
+    the pool's SIGTERM to the other workers became an exception in them (a process that loaded Dagster
+    handles SIGTERM: so do its forked workers), they blocked on their pipes, and the process hung at exit."""
+    landing = tmp_path / "landing"
+    (landing / "APTA_CHICAGO").mkdir(parents=True)
+    (landing / "APTA_CHICAGO" / "players.json").write_text('[{"Player ID": "nndz-1",')  # truncated
+    for league in ("NSTF", "CNSWPL"):
+        shutil.copytree(IMPORT_1 / league, landing / league)
+    script = (
+        "import signal; from pathlib import Path; from rally_assets.core.parsing import ahead\n"
+        "def interrupt(*_):\n    raise KeyboardInterrupt\n"
+        "signal.signal(signal.SIGTERM, interrupt)  # as Dagster's runs do\n"
+        f"landing = Path({str(landing)!r}); folders = sorted(landing.iterdir())\n"
+        "assert ahead.parse_ahead(folders, landing_root=landing) == 3\n"
+        "try:\n    ahead.parsed(folders[0], landing_root=landing)\nexcept Exception as exc:\n    print(exc)\n"
+        "ahead.forget()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "APTA_CHICAGO/players.json" in done.stdout and "not valid JSON" in done.stdout

@@ -31,6 +31,8 @@ JOBS = {
             "user_player_associations:no_orphan_references",
         ],
     },
+    # An op job: `rally import`'s one run logs the events of the two jobs above for every league.
+    "import_landing_job": {"assets": [], "checks": []},
     "post_import_job": {"assets": ["association_discovery", "league_contexts"], "checks": HEALTH_CHECKS},
     "repair_job": {"assets": ["user_data_repairs"], "checks": HEALTH_CHECKS},
     "health_check_job": {"assets": [], "checks": HEALTH_CHECKS},

@@ -7,6 +7,7 @@ error is exactly the one a direct parse raises (file, row and field)."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -27,24 +28,37 @@ def parse_ahead(folders: list[Path], landing_root: Path | None = None) -> int:
     # fork: the workers start with everything this process has imported (no second start-up)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
     for folder in folders:
-        _pending[str(folder.resolve())] = pool.submit(parse_league, folder, landing_root=landing_root)
+        _pending[str(folder.resolve())] = pool.submit(_parse_or_none, folder, landing_root)
     pool.shutdown(wait=False)  # the workers exit once their parses are done
     return len(folders)
+
+
+def _parse_or_none(folder: Path, landing_root: Path | None) -> ParsedLeague | None:
+    """In a worker: the parse, or None when it fails. The error is never sent back: ours do not all
+    survive pickling, and one that cannot be unpickled breaks the pool (the other workers then block
+    on their pipes and this process hangs at exit). `parsed` parses a failed league again, here."""
+    try:
+        return parse_league(folder, landing_root=landing_root)
+    except Exception:
+        return None
 
 
 def parsed(folder: Path, landing_root: Path | None = None) -> ParsedLeague:
     """The league's frames: its parse ahead's result if one was started, else a parse here."""
     future = _pending.pop(str(folder.resolve()), None)
     if future is not None:
-        try:
-            return future.result()
-        except Exception:
-            pass
+        with contextlib.suppress(Exception):
+            if (result := future.result()) is not None:
+                return result
     return parse_league(folder, landing_root=landing_root)
 
 
 def forget() -> None:
-    """Drop parses ahead that no import took (a league that was not run)."""
+    """Drop parses ahead that no import took (a league that was not run). One already running is
+    waited for and its result dropped: a worker whose result is never read blocks on its pipe, and
+    this process then hangs at exit joining it."""
     for future in _pending.values():
-        future.cancel()
+        if not future.cancel():
+            with contextlib.suppress(Exception):
+                future.result()
     _pending.clear()

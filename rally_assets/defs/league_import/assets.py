@@ -3,22 +3,18 @@ staged, judged by the gate checks, snapshotted, then published to every Rally ta
 transaction. One non-subsettable multi-asset, so the UI can only launch the whole chain, and a
 refused import leaves every table with its last good publish. The work is in rally_assets.core."""
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
-from rally_assets.core import pipeline
 from rally_assets.core.errors import InputError
-from rally_assets.core.import_runs import record_failed
 from rally_assets.core.parsing.ahead import parsed as parsed_league
-from rally_assets.core.protection.snapshots import take_snapshot
-from rally_assets.core.publish.league import publish_league
-from rally_assets.core.staging import clear_run, stage_league
+from rally_assets.core.pipeline import league_stages, refusal, refusal_line
 from rally_assets.defs import catalog
-from rally_assets.defs.league_import.checks import GATE_CHECK_SPECS, gate_result
+from rally_assets.defs.events import Event
+from rally_assets.defs.league_import.checks import GATE_CHECK_SPECS, gate_events
 from rally_assets.defs.metadata import as_metadata, parse_metadata, publish_metadata, table_metadata
 from rally_assets.defs.partitions import league_partitions
 from rally_assets.defs.resources import ImportPolicy, LandingZone, RallyDatabase
@@ -74,6 +70,20 @@ def league_folder(root: Path, league: str) -> Path:
     raise InputError(str(root / league), f"no folder for league {league} in the landing folder {root}")
 
 
+def league_events(conn, league: str, stage: str, result, parsed=None) -> list[Event]:
+    """What one stage of core.pipeline.league_stages reports: the staged league (with what the parse
+    read: `parsed`), the gate checks, the snapshot, then every published table."""
+    if stage == "staged":
+        return [Event(STAGED.key, {**parse_metadata(parsed), **result}, partition=league)]
+    if stage == "judged":
+        return gate_events(league, result)
+    if stage == "snapshot":
+        return [Event(SNAPSHOT.key, as_metadata(result), partition=league)]  # its id as text
+    tables = table_metadata(conn, league, result)
+    tables["players"].update(publish_metadata(result))  # the publish as a whole, on the table users link to
+    return [Event(TABLE_KEYS[table], metadata, partition=league) for table, metadata in tables.items()]
+
+
 @dg.multi_asset(
     name="import_league",
     specs=[STAGED, SNAPSHOT, *TABLES],
@@ -91,38 +101,13 @@ def import_league(
     league, run_id = context.partition_key, context.run_id
     root = Path(config.landing_dir).expanduser().resolve() if config.landing_dir else landing.root()
     parsed = parsed_league(league_folder(root, league), landing_root=root)  # parsed ahead by `rally import`
+    limits = import_policy.limits()
     with database.connect() as conn:
-        staged = stage_league(conn, parsed, run_id)
-    yield dg.MaterializeResult(asset_key=STAGED.key, metadata={**parse_metadata(parsed), **staged})
-    del parsed
-
-    with database.connect() as conn:
-        verdicts = pipeline.judge(conn, league, run_id, import_policy.limits())
-    yield from (gate_result(name, verdict) for name, verdict in verdicts.items())
-    refused = next((name for name, verdict in verdicts.items() if not verdict.passed), None)
-    if refused:
-        with database.connect() as conn:
-            clear_run(conn, run_id)
-        context.log.warning(f"{league} not published, refused by {refused}: {verdicts[refused].description}")
-        return  # nothing published: every table keeps its last good publish
-
-    with database.connect() as conn:
-        snapshot = take_snapshot(conn, run_id, league, keep=import_policy.snapshot_keep)
-    yield dg.MaterializeResult(asset_key=SNAPSHOT.key, metadata=as_metadata(snapshot))  # its id as text
-    report = _publish(database, league, run_id, carry_user_links=import_policy.allow_churn)
-    with database.connect() as conn:
-        tables = table_metadata(conn, league, report)
-    tables["players"].update(publish_metadata(report))  # the publish as a whole, on the table users link to
-    for table, metadata in tables.items():
-        yield dg.MaterializeResult(asset_key=TABLE_KEYS[table], metadata=metadata)
-
-
-def _publish(database: RallyDatabase, league: str, run_id: str, carry_user_links: bool):
-    try:
-        with database.connect() as conn:
-            return publish_league(conn, league, run_id, carry_user_links=carry_user_links)
-    except Exception as exc:
-        # On a fresh connection: the failed one may be gone. Best effort; the run's failure is what counts.
-        with contextlib.suppress(Exception), database.connect() as conn:
-            record_failed(conn, run_id, league, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        raise
+        stages = league_stages(
+            conn, parsed, run_id, limits=limits, snapshot_keep=import_policy.snapshot_keep, url=database.resolved_url()
+        )
+        for stage, result in stages:
+            yield from (event.as_result() for event in league_events(conn, league, stage, result, parsed))
+            parsed = None  # staged (the first stage): the frames are no longer needed
+            if stage == "judged" and refusal(result):
+                context.log.warning(refusal_line(league, result))

@@ -8,12 +8,15 @@ After the publish, on the app tables it protects: availability untouched (on pla
 associations preserved and no orphan references (on user_player_associations).
 """
 
+from dataclasses import replace
+
 import dagster as dg
 
 from rally_assets.core import pipeline
 from rally_assets.core.verdict import Verdict
 from rally_assets.defs.catalog import APP_TABLES
-from rally_assets.defs.metadata import check_result, league_of_run
+from rally_assets.defs.events import Event
+from rally_assets.defs.metadata import check_event, league_of_run
 from rally_assets.defs.partitions import league_partitions
 from rally_assets.defs.resources import RallyDatabase
 from rally_assets.tooling.faults import checkpoint
@@ -58,9 +61,42 @@ AFTER_PUBLISH_TARGETS = {
 BLOCKING_AFTER_PUBLISH = {"availability_untouched"}
 
 
-def gate_result(name: str, verdict: Verdict) -> dg.AssetCheckResult:
-    """A gate verdict as the result of its check on staged_league (in the import step)."""
-    return check_result(verdict, asset_key=STAGED_KEY, check_name=name)
+def gate_events(league: str, verdicts: dict[str, Verdict]) -> list[Event]:
+    """The gate verdicts as the league's results of its checks on staged_league."""
+    return [check_event(verdict, STAGED_KEY, name, partition=league) for name, verdict in verdicts.items()]
+
+
+def after_publish_event(name: str, verdict: Verdict, league: str) -> Event:
+    """An after-publish verdict on the app table it protects (those checks are not per league: the
+    league is in the metadata)."""
+    return check_event(verdict, APP_TABLES[AFTER_PUBLISH_TARGETS[name]].key, name, league=league)
+
+
+def after_publish_run_events(verdicts: dict[str, dict[str, Verdict]]) -> list[Event]:
+    """The after-publish verdicts of several leagues published in one run (league -> name -> verdict)
+    as ONE evaluation per check: Dagster keeps one result per check and run, and a failure of one
+    league must not be hidden by the next league's pass. It passes when every league passed; its
+    numbers are the first failed league's (else the last league's), `by_league` has every league's."""
+    events = []
+    for name in pipeline.PUBLISHED_VERDICTS:
+        results = {league: checks[name] for league, checks in verdicts.items() if name in checks}
+        if not results:
+            continue
+        failed = [league for league, v in results.items() if not v.passed]
+        shown = failed[0] if failed else list(results)[-1]
+        event = after_publish_event(name, results[shown], shown)
+        listed = failed or list(results)
+        description = "; ".join(f"{league}: {results[league].description}" for league in listed)
+        by_league = {league: {"passed": v.passed, "description": v.description} for league, v in results.items()}
+        events.append(
+            replace(
+                event,
+                passed=not failed,
+                description=description if failed or len(results) == 1 else f"every league passed. {description}",
+                metadata={**event.metadata, "by_league": dg.MetadataValue.json(by_league)},
+            )
+        )
+    return events
 
 
 def _after_publish(name: str) -> dg.AssetChecksDefinition:
@@ -77,7 +113,7 @@ def _after_publish(name: str) -> dg.AssetChecksDefinition:
         checkpoint("checks")
         league = league_of_run(context)
         with database.connect() as conn:
-            return check_result(verdict(conn, league, context.run.run_id), league=league)
+            return after_publish_event(name, verdict(conn, league, context.run.run_id), league).as_result()
 
     return _check
 

@@ -9,7 +9,7 @@ from rally_assets.core.constants import LEAGUE_PARTITIONS
 from rally_assets.core.leagues import freshness_verdict
 from rally_assets.core.settings import freshness_cron, freshness_days
 from rally_assets.defs.league_import.assets import TABLE_KEYS
-from rally_assets.defs.metadata import check_result
+from rally_assets.defs.metadata import check_event
 from rally_assets.defs.partitions import league_partitions
 from rally_assets.defs.resources import RallyDatabase
 
@@ -27,7 +27,7 @@ def league_freshness(context: dg.AssetCheckExecutionContext, database: RallyData
     with database.connect() as conn:
         _count, last = import_runs.published_runs(conn, league)
     verdict = freshness_verdict(last, datetime.now(UTC), freshness_days())
-    return check_result(verdict, severity="WARN", league=league)
+    return check_event(verdict, TABLE_KEYS["leagues"], "league_freshness", severity="WARN", league=league).as_result()
 
 
 freshness_check_job = dg.define_asset_job(

@@ -7,7 +7,8 @@ import dagster as dg
 from rally_assets.core import pipeline
 from rally_assets.core.policy import AVAILABILITY_MIN_PCT, CONTEXT_MIN_PCT, WARN_BANDS
 from rally_assets.defs.catalog import APP_TABLES
-from rally_assets.defs.metadata import health_result
+from rally_assets.defs.events import Event
+from rally_assets.defs.metadata import health_event
 from rally_assets.defs.resources import RallyDatabase
 from rally_assets.defs.user_data.assets import association_discovery
 
@@ -29,9 +30,14 @@ DESCRIPTIONS = {
 REPAIRS_KEY = dg.AssetKey("user_data_repairs")  # in the repair job, the checks run after the repairs
 
 
-def _health_check(name: str) -> dg.AssetChecksDefinition:
-    verdict = pipeline.HEALTH_VERDICTS[name]
+def health_check_event(conn, name: str) -> Event:
+    """Health check `name` evaluated now, on the app table it measures."""
     table, score_key, minimum = HEALTH[name]
+    return health_event(pipeline.HEALTH_VERDICTS[name](conn), APP_TABLES[table].key, name, score_key, minimum)
+
+
+def _health_check(name: str) -> dg.AssetChecksDefinition:
+    table = HEALTH[name][0]
 
     @dg.asset_check(
         name=name,
@@ -41,7 +47,7 @@ def _health_check(name: str) -> dg.AssetChecksDefinition:
     )
     def _check(database: RallyDatabase):
         with database.connect() as conn:
-            return health_result(verdict(conn), score_key, minimum)
+            return health_check_event(conn, name).as_result()
 
     return _check
 

@@ -4,6 +4,7 @@ sensor, the UI's Materialize, a backfill): the sensor follows the `players` tabl
 import dagster as dg
 
 from rally_assets.core.settings import sensor_interval_seconds
+from rally_assets.defs.landing_run import POST_IMPORT_IN_RUN
 from rally_assets.defs.league_import.assets import TABLE_KEYS
 from rally_assets.defs.user_data.jobs import post_import_job
 
@@ -22,6 +23,8 @@ def post_import_sensor(context: dg.SensorEvaluationContext, asset_event: dg.Even
     run = context.instance.get_run_by_id(asset_event.run_id)
     if run is not None and run.tags.get(CLI_SOURCE[0]) == CLI_SOURCE[1]:
         return dg.SkipReason(f"run {asset_event.run_id[:8]} came from `rally import`, which ran the post-import itself")
+    if run is not None and run.tags.get(POST_IMPORT_IN_RUN[0]) == POST_IMPORT_IN_RUN[1]:
+        return dg.SkipReason(f"run {asset_event.run_id[:8]} ran the post-import itself (import_landing_job)")
     league = asset_event.dagster_event.partition if asset_event.dagster_event else None
     return dg.RunRequest(
         run_key=f"post-import:{asset_event.run_id}",
