@@ -361,7 +361,7 @@ COMMAND_HELP = {
     "db-url": "print the URL of the database in use, password hidden (an embedded server is started if stopped)",
     "psql": "open psql on the database in use (psql on the PATH, else the embedded server's); what follows the command goes to psql, e.g. rally psql -c 'SELECT 1'",
     "stop-db": "stop the embedded PostgreSQL under RALLY_HOME (says so when it is not running)",
-    "import": "import league folders (one Dagster run per league) and print what each publish changed, per table; exit 1 if any league fails",
+    "import": "import league folders (one Dagster run: every league on its own partition, then the post-import) and print what each publish changed, per table; exit 1 if any league fails",
     "health": f"league-context health (exit 1 below {policy.CONTEXT_MIN_PCT:g}%%), availability user_id share, orphan references; writes nothing",
     "fix-league-contexts": "set NULL / broken / not-a-member league contexts by the one rule",
     "re-associate": "relink users whose players disappeared, then discover missing links",

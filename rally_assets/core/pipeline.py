@@ -142,14 +142,16 @@ def import_league(
     on_parsed: Callable[[ParsedLeague], None] | None = None,
     on_step: Callable[[str], None] | None = None,
     url: str | None = None,
+    parse: Callable[..., ParsedLeague] = parse_league,
 ) -> LeagueImport:
     """Parse, then `league_stages`, then the after-publish verdicts: what import_league_job runs.
 
     `timer(stage)` wraps each stage ("parse", "stage", "checks", "snapshot", "publish"); `on_parsed`
-    sees the parsed frames before staging; `on_step` each publish step.
+    sees the parsed frames before staging; `on_step` each publish step; `parse` is parse_league, or
+    `ahead.parsed` for leagues parsed ahead on the other cores (the "parse" stage is then the wait).
     """
     with timer("parse"):
-        parsed = parse_league(folder, landing_root=landing_root)
+        parsed = parse(folder, landing_root=landing_root)
     outcome = LeagueImport(league=parsed.league, run_id=run_id)
     if on_parsed:
         on_parsed(parsed)

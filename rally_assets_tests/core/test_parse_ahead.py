@@ -76,3 +76,23 @@ def test_a_broken_league_beside_others_never_hangs_the_process(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "APTA_CHICAGO/players.json" in done.stdout and "not valid JSON" in done.stdout
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: nothing is parsed ahead")
+def test_at_most_one_league_per_core_is_parsed_ahead_at_a_time(tmp_path):
+    """Frames wait in this process until their league is imported: a big landing must not hold them all."""
+    landing = tmp_path / "landing"
+    names = [f"L{i:02d}" for i in range(6)]
+    for name in names:
+        shutil.copytree(IMPORT_1 / "NSTF", landing / name)
+    folders = [landing / name for name in names]
+    try:
+        assert ahead.parse_ahead(folders, landing_root=landing) == 6
+        workers = min(6, os.cpu_count() or 1)
+        assert len(ahead._pending) == workers and len(ahead._queued) == 6 - workers
+        for i, folder in enumerate(folders):
+            assert ahead.parsed(folder, landing_root=landing).folder.endswith(folder.name)
+            assert len(ahead._pending) == min(workers, 5 - i)  # each one taken starts the next
+        assert ahead._pool is None  # every parse taken: the workers are gone
+    finally:
+        ahead.forget()

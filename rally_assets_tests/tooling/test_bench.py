@@ -29,6 +29,8 @@ REQUIRED = (
     "speedup_vs_old_etl",
     "domain_path_s",
     "cold_cli_vs_domain",
+    "domain_path_parsed_ahead_s",
+    "cold_cli_vs_domain_parsed_ahead",
     "daemon_import_s",
     "daemon_run_s",
     "cold_cli_league_s",
@@ -124,6 +126,9 @@ def test_ratios_are_computed_from_the_measured_parts(bench):
     cold, domain = results["real_import_cold_cli_s"], results["domain_path_s"]
     assert cold == results["cold_cli"]["median_s"] and domain == results["domain_path"]["median_s"]
     assert results["cold_cli_vs_domain"] == round(cold / domain, 2)
+    ahead = results["domain_path_parsed_ahead_s"]
+    assert ahead == results["domain_path"]["parsed_ahead_median_s"]
+    assert results["cold_cli_vs_domain_parsed_ahead"] == round(cold / ahead, 2)
     assert results["speedup_vs_old_etl"] == round(OLD_ETL_MEDIAN_S / cold, 2)
     assert results["daemon_vs_cli"] == round(results["daemon_import_s"] / results["cold_cli_league_s"], 2)
 

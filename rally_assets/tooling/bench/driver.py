@@ -137,13 +137,19 @@ def _measure(s: _Setup, results: dict) -> None:
 
 def _measure_real(s: _Setup) -> dict:
     steps = [
-        {"kind": "import", "label": "import_1", "landing": str(s.import_1)},
+        {"kind": "import", "label": "import_1", "landing": str(s.import_1), "parse_ahead": True},
         {"kind": "live_copy_floor"},  # the rows import_1 published, into empty copies of the live tables
     ]
     if s.import_2.is_dir():
         steps += [
             {"kind": "users", "n": s.real_users},
-            {"kind": "import", "label": "import_2", "landing": str(s.import_2), "allow_churn": True},
+            {
+                "kind": "import",
+                "label": "import_2",
+                "landing": str(s.import_2),
+                "allow_churn": True,
+                "parse_ahead": True,
+            },
         ]
     with fresh_database(s.admin_url, "real") as url:
         settle(s.admin_url)
@@ -183,24 +189,32 @@ def _cli_summary(cli_runs: list[dict]) -> dict:
 
 def _measure_domain_path(s: _Setup) -> dict:
     """import_1 through pipeline.import_league per league + pipeline.post_import, nothing beside it, on a
-    fresh database made ready by `rally init-db` (untimed) as the cold CLI's: the wall of those calls."""
-    runs, peaks = [], []
+    fresh database made ready by `rally init-db` (untimed) as the cold CLI's: the wall of those calls.
+    Each repeat twice: one league parsed after the other (`domain_path_s`, the work itself), and with
+    the leagues parsed ahead on the other cores as `rally import` parses them (information)."""
+    runs: dict[bool, list] = {False: [], True: []}
+    peaks = []
     for _ in range(s.repeats):
-        with fresh_database(s.admin_url, "domain") as url:
-            init_db_cli(rally_env(url, s.work / "domain-rally-home"))
-            settle(s.admin_url)
-            spec = {"worker": "domain", "name": "domain path", "url": url, "init_db": False}
-            spec["steps"] = [{"kind": "import", "label": "import_1", "landing": str(s.import_1), "floor": False}]
-            result = run_worker(spec, s.work)
-            runs.append(result["imports"][0])
-            peaks.append(result["peak_rss_mb"])
-            _log(f"domain path, import_1: {runs[-1]['wall_s']} s")
+        for ahead in (False, True):
+            with fresh_database(s.admin_url, "domain") as url:
+                init_db_cli(rally_env(url, s.work / "domain-rally-home"))
+                settle(s.admin_url)
+                spec = {"worker": "domain", "name": "domain path", "url": url, "init_db": False}
+                step = {"kind": "import", "label": "import_1", "landing": str(s.import_1), "floor": False}
+                spec["steps"] = [{**step, "parse_ahead": ahead}]
+                result = run_worker(spec, s.work)
+                runs[ahead].append(result["imports"][0])
+                peaks.append(result["peak_rss_mb"])
+                _log(f"domain path, import_1{' (parsed ahead)' if ahead else ''}: {runs[ahead][-1]['wall_s']} s")
+    serial = runs[False]
     return {
-        "runs_s": [r["wall_s"] for r in runs],
-        "median_s": statistics.median(r["wall_s"] for r in runs),
-        "stages_s": runs[-1]["stages_s"],
-        "leagues": runs[-1]["leagues"],
-        "blocked": sorted({league for r in runs for league in r["blocked"]}),
+        "runs_s": [r["wall_s"] for r in serial],
+        "median_s": statistics.median(r["wall_s"] for r in serial),
+        "stages_s": serial[-1]["stages_s"],
+        "leagues": serial[-1]["leagues"],
+        "blocked": sorted({league for r in serial for league in r["blocked"]}),
+        "parsed_ahead_runs_s": [r["wall_s"] for r in runs[True]],
+        "parsed_ahead_median_s": statistics.median(r["wall_s"] for r in runs[True]),
         "peak_rss_mb": max(peaks),
     }
 
@@ -278,7 +292,7 @@ def _measure_scale(s: _Setup, entry: dict, m: int, n: int) -> None:
     generate_landing(landing, scale=n, seed=s.seed, players_per_league=s.players_per_league)
     entry["generate_s"] = round(_now() - t, 2)
     entry["landing_bytes"] = sum(p.stat().st_size for p in landing.rglob("*.json"))
-    steps = [{"kind": "import", "label": f"x{m}", "landing": str(landing)}]
+    steps = [{"kind": "import", "label": f"x{m}", "landing": str(landing), "parse_ahead": True}]
     if m == max(s.multipliers):
         first_league = sorted(p for p in landing.iterdir() if p.is_dir())[0]
         steps.append({"kind": "health", "n": s.health_users, "repeats": s.repeats, "reimport": str(first_league)})

@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 def _domain() -> SimpleNamespace:
     """What the jobs run, imported when an import starts (not when the bench is imported)."""
     from rally_assets.core import db, pipeline, policy
+    from rally_assets.core.parsing import ahead
     from rally_assets.core.parsing.reading import find_leagues, league_code
     from rally_assets.core.protection.verdicts import churn_tripped
 
     return SimpleNamespace(
         db=db,
+        ahead=ahead,
         pipeline=pipeline,
         policy=policy,
         find_leagues=find_leagues,
@@ -46,6 +48,7 @@ class _Run:
     landing: Path
     floor: bool
     baselines: _Baselines | None
+    parse_ahead: bool = False
     conn: psycopg.Connection | None = None  # set once the import's connection is open
     stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     steps: dict[str, float] = field(default_factory=dict)
@@ -68,6 +71,7 @@ def import_landing(
     floor: bool = True,
     post_import: bool = True,
     statement_timeout_s: float | None = None,
+    parse_ahead: bool = False,
 ) -> dict:
     """Every league of `landing` through what the Dagster jobs run, timed stage by stage.
 
@@ -75,18 +79,26 @@ def import_landing(
     publish (with its steps), the three post-publish checks. Then once (post_import_job): league
     contexts and discovery ("discovery"), the user-data health asset and its two checks ("checks").
     `wall_s` is the whole import's wall time, the COPY floor beside it (`floor`) taken out.
+    `parse_ahead`: the leagues are parsed on the other cores while the ones before them import, as
+    `rally import` does (the "parse" stage is then the time the import waited for a league's parse).
     """
     d = _domain()
     limits = d.policy.ImportLimits(allow_churn=allow_churn)
     baselines = _Baselines(url) if floor else None
-    run = _Run(d, limits, label, landing, floor, baselines)
+    run = _Run(d, limits, label, landing, floor, baselines, parse_ahead)
     t_all = _now()
+    folders = d.find_leagues(landing)
+    if parse_ahead:
+        d.ahead.parse_ahead(folders, landing_root=landing)
     with d.db.connection(url) as conn, _timed_verdicts(d.pipeline, run.checks):
         run.conn = conn
         if statement_timeout_s:
             conn.execute(f"SET statement_timeout = '{int(statement_timeout_s * 1000)}ms'")
-        for folder in d.find_leagues(landing):
-            _import_league(run, folder)
+        try:
+            for folder in folders:
+                _import_league(run, folder)
+        finally:
+            d.ahead.forget()
         if post_import:
             _post_import(run)
     out = _result(run, _now() - t_all)
@@ -153,6 +165,7 @@ def _import_league(run: _Run, folder: Path) -> None:
         timer=timer(run),
         on_parsed=lambda parsed: _parsed(run, parsed, run_id),
         on_step=lambda step: marks.append((step, _now())),
+        parse=run.d.ahead.parsed if run.parse_ahead else run.d.pipeline.parse_league,
     )
     if run.d.churn_tripped(outcome.verdicts["churn_breaker"].measures, run.limits):
         run.tripped.append(league)

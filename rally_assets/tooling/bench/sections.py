@@ -80,16 +80,21 @@ def dagster_and_cli(results: dict) -> list[str]:
         f"- The domain functions alone (`domain_path_s`): `pipeline.import_league` per league + `pipeline.post_import` "
         f"once, in a worker process with the modules already imported, on a fresh database made ready by "
         f"`rally init-db` (untimed): median **{_fmt(dp['median_s'])} s** over {len(dp['runs_s'])} run(s) "
-        f"({', '.join(_fmt(x) for x in dp['runs_s'])}; stages of the last: {_top(dp['stages_s'], n=6, digits=2)}).",
+        f"({', '.join(_fmt(x) for x in dp['runs_s'])}; stages of the last: {_top(dp['stages_s'], n=6, digits=2)}). "
+        f"The same with the leagues parsed ahead on the other cores, as `rally import` parses them "
+        f"(`domain_path_parsed_ahead_s`, information): median {_fmt(dp['parsed_ahead_median_s'])} s "
+        f"({', '.join(_fmt(x) for x in dp['parsed_ahead_runs_s'])}); the cold CLI is "
+        f"{_fmt(results['cold_cli_vs_domain_parsed_ahead'])}x that.",
         f"- Cold `rally import import_1` (new process, fresh database made ready by `rally init-db`, untimed, fresh "
         f"RALLY_HOME): median **{_fmt(c['median_s'])} s** ({', '.join(_fmt(x) for x in c['runs_s'])}), peak RSS "
         f"{_fmt(c['peak_rss_mb'], 0)} MB: {_fmt(results['cold_cli_vs_domain'])}x the domain functions, "
         f"{_fmt(results['speedup_vs_old_etl'])}x faster than the old importer ({OLD_ETL_MEDIAN_S} s).",
         f"- Where the cold CLI's time goes: {_profile_line(c['profile'])}.",
-        f"- `import_leagues` + `run_post_import` in-process (fresh database, fresh DAGSTER_HOME, every check; "
+        f"- `rally import`'s one Dagster run in-process (`runner.import_landing`: every league, then the "
+        f"post-import; fresh database and DAGSTER_HOME made ready as `rally init-db` does, every check; "
         f"`real_import_s`, information): median {_fmt(d['import_1_s'])} s over {len(d['runs'])} run(s) "
         f"({', '.join(_fmt(r['import_1']['total_s']) for r in d['runs'])}); Python + Dagster start-up "
-        f"(`import rally_assets.definitions`) {_fmt(statistics.median(r['python_imports_s'] for r in d['runs']))} s "
+        f"(`import rally_assets.defs.runner`) {_fmt(statistics.median(r['python_imports_s'] for r in d['runs']))} s "
         "more in a cold process.",
     ]
     if "import_2_s" in d:

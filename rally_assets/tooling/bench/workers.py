@@ -63,6 +63,7 @@ def _import_step(name: str, url: str, step: dict) -> dict:
         step["label"],
         allow_churn=step.get("allow_churn", False),
         floor=step.get("floor", True),
+        parse_ahead=step.get("parse_ahead", False),
     )
     _log(
         f"{name}: {step['label']}: {result['leagues']} leagues, {result['rows_total']} rows in "
@@ -75,41 +76,38 @@ def _import_step(name: str, url: str, step: dict) -> dict:
 
 
 def dagster_worker(spec: dict) -> dict:
-    """import_leagues + run_post_import on a fresh database and a fresh DAGSTER_HOME: `real_import_s`."""
+    """`rally import`'s one run (runner.import_landing: every league, then the post-import) in this
+    process, on a fresh database and a fresh DAGSTER_HOME made ready as `rally init-db` does: `real_import_s`."""
     os.environ["RALLY_DATABASE_URL"] = spec["url"]
     os.environ["DAGSTER_HOME"] = spec["dagster_home"]
     t = _now()
-    import rally_assets.definitions  # noqa: F401  (what `rally import` loads before the first run)
-    from rally_assets.core import db
-    from rally_assets.core.schema.init import init_db
-    from rally_assets.defs.runner import dagster_instance, import_leagues, run_post_import
+    from rally_assets.defs.runner import import_landing, prepare_dagster_home  # what `rally import` loads
 
     out: dict = {"python_imports_s": round(_now() - t, 3)}
+    from rally_assets.core import db
+    from rally_assets.core.schema.init import init_db
+
     t = _now()
     with db.connection(spec["url"]) as conn:
         init_db(conn)
+    prepare_dagster_home()
     out["init_db_s"] = round(_now() - t, 3)
-    for _i, landing in enumerate(spec["landings"]):
+    for landing in spec["landings"]:
         policy = {"allow_churn": True} if landing.get("allow_churn") else None
         t = _now()
-        instance = dagster_instance()  # a fresh home: its storage is created by the first run (cold)
-        outcomes = import_leagues(Path(landing["path"]), instance=instance, policy=policy)
-        t_leagues = _now() - t
-        post = run_post_import(instance=instance, policy=policy)
+        outcome = import_landing(Path(landing["path"]), policy=policy)
         total = _now() - t
-        failed = [f"{o.league}: {o.error}" for o in outcomes if not o.success] + (
-            [post.error] if not post.success else []
-        )
+        post = outcome.post_import
+        failed = [f"{o.league}: {o.error}" for o in outcome.leagues if not o.success]
+        failed += [post.error] if post is not None and not post.success else []
         out[landing["label"]] = {
             "total_s": round(total, 3),
-            "leagues_s": round(t_leagues, 3),
-            "post_import_s": round(total - t_leagues, 3),
-            "leagues": len(outcomes),
-            "checks_evaluated": sum(len(o.checks) for o in outcomes) + len(post.checks),
+            "leagues": len(outcome.leagues),
+            "checks_evaluated": sum(len(o.checks) for o in outcome.leagues) + (len(post.checks) if post else 0),
             "failed": failed,
         }
         _log(
-            f"dagster: {landing['label']}: {round(total, 2)} s ({len(outcomes)} leagues, "
+            f"dagster: {landing['label']}: {round(total, 2)} s ({len(outcome.leagues)} leagues, "
             f"{out[landing['label']]['checks_evaluated']} check evaluations){'; FAILED ' + str(failed) if failed else ''}"
         )
     out["peak_rss_mb"] = _peak_rss_mb()
