@@ -18,6 +18,10 @@ PROTECTED_TABLES = (
     "captain_messages",
 )
 
+# The app's own schedule rows (practice times), never the import's; SQL over schedule's columns, for a
+# statement run without parameters (with parameters, each % doubled).
+PRACTICE_ROWS = "home_team ILIKE '%practice%'"
+
 # The counts of a standings row (series_stats.json, stg_series_stats, series_stats), in column order.
 SERIES_STATS_COUNTS = (
     "matches_won",

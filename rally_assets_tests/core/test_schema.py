@@ -12,7 +12,8 @@ from rally_assets.core import db
 from rally_assets.core.constants import ETL_SCHEMA, PROTECTED_TABLES
 from rally_assets.core.schema import etl
 from rally_assets.core.schema.init import init_db, plan_init, require_ready
-from rally_assets.core.schema.profile import UnsupportedSchema
+from rally_assets.core.schema.profile import UnsupportedSchema, read_profile
+from rally_assets.core.users.health import orphan_queries
 from rally_assets_tests.conftest import APP_SCHEMA_FILES, load_app_schema
 
 # pg_trigger.tgtype bits (catalog/pg_trigger.h)
@@ -126,6 +127,17 @@ def test_every_protected_table_gets_a_statement_guard_trigger(empty_conn):
         assert tgtype & (TRIGGER_UPDATE | TRIGGER_DELETE | TRIGGER_TRUNCATE) == (
             TRIGGER_UPDATE | TRIGGER_DELETE | TRIGGER_TRUNCATE
         )
+
+
+def test_the_orphan_check_of_practice_rows_can_read_them_by_their_partial_index(empty_conn):
+    # A partial index serves only a query whose WHERE says what its predicate says: if the two
+    # spellings of "practice row" drift apart, the check scans every league's schedule again.
+    init_db(empty_conn)
+    query = orphan_queries(read_profile(empty_conn))["practice_times.team_id"]
+    with empty_conn.transaction():
+        empty_conn.execute("SET LOCAL enable_seqscan = off")  # on an empty table a scan would win anyway
+        plan = "\n".join(r[0] for r in empty_conn.execute(f"EXPLAIN {query}").fetchall())
+    assert "rally_etl_schedule_practice" in plan and "Seq Scan on schedule" not in plan
 
 
 # --- the app's existing database, in each of its states ----------------------------------------

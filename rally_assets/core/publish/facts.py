@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rally_assets.core.constants import SERIES_STATS_COUNTS
+from rally_assets.core.constants import PRACTICE_ROWS, SERIES_STATS_COUNTS
 from rally_assets.core.publish.context import Step
 from rally_assets.core.publish.report import TableChanges
 from rally_assets.core.publish.scope import in_scope
@@ -107,7 +107,7 @@ def _hashed_rows(fact: FactSource) -> str:
 
 # Rows of the league an older importer wrote have no hash: the league's import replaces them. The
 # app's own schedule rows (practice times, `home_team ILIKE '%practice%'`) are the app's: never.
-APP_ROWS = {"schedule": "t.home_team ILIKE '%%practice%%'"}
+APP_ROWS = {"schedule": "t." + PRACTICE_ROWS.replace("%", "%%")}
 
 
 def _delete_gone(table: str, fact: FactSource) -> str:

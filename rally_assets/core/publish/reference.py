@@ -218,6 +218,8 @@ LEFT JOIN LATERAL (
       AND NOT EXISTS (SELECT 1 FROM pub_staged_teams x WHERE x.team_key = l.team_key)
     ORDER BY l.id LIMIT 1) slot ON true
 """
+# A matched team is one of the league's (pub_live_teams); `t.league_id` says so, so that the update
+# reads the league's teams by index rather than hashing every league's (nested loops are off here).
 UPDATE_TEAMS = """
 UPDATE teams t SET team_name = CASE WHEN n.matched_by = 'slot' THEN n.team_name ELSE t.team_name END,
        club_id = CASE WHEN n.movable THEN n.club_id ELSE t.club_id END,
@@ -227,7 +229,7 @@ FROM (SELECT m.*, (NOT %(slots)s OR m.in_slot = 1 AND NOT EXISTS (
           SELECT 1 FROM teams o WHERE o.league_id = %(lid)s AND o.id <> m.team_id
           AND o.club_id = m.club_id AND o.series_id = m.series_id)) AS movable
       FROM pub_teams m WHERE m.team_id IS NOT NULL) n
-WHERE t.id = n.team_id
+WHERE t.id = n.team_id AND t.league_id = %(lid)s
   AND (t.team_name <> n.team_name AND n.matched_by = 'slot'
        OR (n.movable AND (t.club_id, t.series_id) IS DISTINCT FROM (n.club_id, n.series_id))
        OR t.is_active IS NOT TRUE)
@@ -249,7 +251,8 @@ SELECT a.team_key, o.team_id FROM pub_teams a JOIN pub_teams o
 UNION ALL
 SELECT l.team_key, l.id FROM pub_live_teams l WHERE NOT EXISTS (SELECT 1 FROM pub_teams n WHERE n.team_key = l.team_key)
 """
-# Every team name the run mentions -> its team id, the key computed once per distinct name.
+# Every team name the run mentions -> its team id, the key computed once per distinct name. Every
+# keyed team is the league's: `tt.league_id` lets the join read only the league's teams.
 TEAM_IDS_BY_NAME = f"""
 SELECT n.name, k.team_id, tt.series_id FROM (
     SELECT team_name AS name FROM {S}.stg_players WHERE run_id = %(run)s
@@ -260,7 +263,7 @@ SELECT n.name, k.team_id, tt.series_id FROM (
     UNION SELECT team FROM {S}.stg_series_stats WHERE run_id = %(run)s) n
 JOIN (SELECT DISTINCT ON (team_key) team_key, team_id FROM pub_team_keys ORDER BY team_key, team_id) k
   ON k.team_key = {ETL}.team_key(n.name)
-JOIN teams tt ON tt.id = k.team_id
+JOIN teams tt ON tt.id = k.team_id AND tt.league_id = %(lid)s
 """
 
 

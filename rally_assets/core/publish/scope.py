@@ -28,10 +28,12 @@ COVERED_SERIES = f"""
 SELECT DISTINCT series FROM {ETL_SCHEMA}.stg_players
 WHERE run_id = %(run)s AND league = %(league)s AND series IS NOT NULL ORDER BY 1
 """
-# The series in which the league has active players, before the publish.
+# The series in which the league has active players, before the publish. The league's row id as a
+# scalar subquery, not a join: the publish runs this with nested loops off, where a join could only
+# hash every league's players; a constant lets the players be read by their league index.
 LEAGUE_SERIES = """
-SELECT DISTINCT s.name FROM players p JOIN leagues l ON l.id = p.league_id AND l.league_id = %(league)s
-JOIN series s ON s.id = p.series_id WHERE p.is_active ORDER BY 1
+SELECT DISTINCT s.name FROM players p JOIN series s ON s.id = p.series_id
+WHERE p.league_id = (SELECT id FROM leagues WHERE league_id = %(league)s) AND p.is_active ORDER BY 1
 """
 # The covered series' ids (partial: through pub_series, the publish's own resolution of the
 # staged names, adoption included), or the whole league (NULL).

@@ -8,7 +8,13 @@ only inside an import's publish transaction.
 
 from __future__ import annotations
 
-from rally_assets.core.constants import ETL_SCHEMA, FACT_TABLES, PROTECTED_TABLES, SERIES_STATS_COUNTS
+from rally_assets.core.constants import (
+    ETL_SCHEMA,
+    FACT_TABLES,
+    PRACTICE_ROWS,
+    PROTECTED_TABLES,
+    SERIES_STATS_COUNTS,
+)
 from rally_assets.core.protection.guard import CONTEXT_REPAIR_TABLES
 
 ETL = ETL_SCHEMA
@@ -194,6 +200,14 @@ APP_INDEXES = {
     **{f"rally_etl_{t}_row": (t, f"(league_id, {ROW_HASH_COLUMN})") for t in FACT_TABLES},
     "rally_etl_teams_key": ("teams", f"(league_id, {ETL}.team_key(team_name))"),
     "rally_etl_players_tenniscores_id": ("players", "(tenniscores_player_id)"),
+    # A league's players: every publish step and churn rehearsal reads them by league, and the app's
+    # unique key leads with the player id, so without this each league's import scans every league's.
+    # In the publish's identity order: the diff sample's ordered anti join reads one league's entries.
+    "rally_etl_players_league": ("players", "(league_id, tenniscores_player_id, club_id, series_id)"),
+    # The app's practice rows, which the orphan check reads on every league's import: without this
+    # it scans every league's schedule. Its predicate is the check's, word for word (the planner
+    # uses a partial index only for a query that says the same).
+    "rally_etl_schedule_practice": ("schedule", f"(home_team_id, away_team_id) WHERE {PRACTICE_ROWS}"),
     "rally_etl_upa_player": ("user_player_associations", "(tenniscores_player_id)"),
     "rally_etl_availability_player": ("player_availability", "(player_id)"),
 }

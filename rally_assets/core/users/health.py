@@ -7,6 +7,7 @@ from collections import Counter
 
 import psycopg
 
+from rally_assets.core.constants import PRACTICE_ROWS
 from rally_assets.core.policy import AVAILABILITY_MIN_PCT, CONTEXT_MIN_PCT, meets
 from rally_assets.core.schema.profile import AppSchemaProfile, read_profile
 from rally_assets.core.sql import load_sql
@@ -41,7 +42,7 @@ def orphan_queries(profile: AppSchemaProfile) -> dict[str, str]:
     queries["player_availability.player_id"] = _dangling("player_availability", "player_id", "players")
     queries["player_availability.series_id"] = _dangling("player_availability", "series_id", "series", nullable=False)
     queries["practice_times.team_id"] = (
-        "SELECT count(*) FROM schedule s WHERE s.home_team ILIKE '%%practice%%' AND ("
+        f"SELECT count(*) FROM schedule s WHERE s.{PRACTICE_ROWS} AND ("
         "(s.home_team_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = s.home_team_id)) OR "
         "(s.away_team_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = s.away_team_id)))"
     )
