@@ -50,17 +50,31 @@ def table_name(table: str) -> str:
     return f"public.{table}"
 
 
+def league_spec(key: str, *, group: str, layer: str, domain: str, kinds: set[str], description: str, **more):
+    """An ETL asset per league (a partition per league folder), owned by the ETL's team: the one shape
+    of the landing folder, the staged league, the snapshot and the Rally tables."""
+    return dg.AssetSpec(
+        key,
+        partitions_def=league_partitions,
+        group_name=group,
+        description=description,
+        owners=[ETL_OWNER],
+        tags={"layer": layer, "domain": domain},
+        kinds=kinds,
+        **more,
+    )
+
+
 def rally_table_spec(table: str, deps: list) -> dg.AssetSpec:
     """A Rally table the import publishes, per league (the publish writes all of them in one transaction)."""
-    return dg.AssetSpec(
+    return league_spec(
         table,
-        deps=deps,
-        partitions_def=league_partitions,
-        group_name=RALLY_TABLES_GROUP,
-        description=RALLY_TABLE_DESCRIPTIONS[table],
-        owners=[ETL_OWNER],
-        tags={"layer": "published", "domain": "league"},
+        group=RALLY_TABLES_GROUP,
+        layer="published",
+        domain="league",
         kinds={"postgres", "table"},
+        description=RALLY_TABLE_DESCRIPTIONS[table],
+        deps=deps,
         metadata={"dagster/table_name": table_name(table)},
         skippable=True,  # a refused import publishes nothing: the table keeps its last good publish
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from rally_assets_tests.conftest import (
     create_database,
     dagster_storage,
     drop_database,
+    landing_with,
     requires_real_data,
 )
 
@@ -54,8 +54,7 @@ def age(folder: Path, seconds: float = 60) -> None:
 
 @requires_real_data
 def test_landing_sensor_requests_one_run_per_new_settled_league(dagster_instance, tmp_path):
-    landing = tmp_path / "landing"
-    shutil.copytree(IMPORT_1 / "NSTF", landing / "NSTF")
+    landing = landing_with(tmp_path, IMPORT_1, ["NSTF"])
     age(landing / "NSTF")
     first = tick(landing_sensor, dagster_instance, landing=landing)
     (request,) = first.run_requests
@@ -83,8 +82,7 @@ def test_landing_sensor_requests_one_run_per_new_settled_league(dagster_instance
 
 @requires_real_data
 def test_landing_sensor_waits_for_files_to_settle_and_skips_odd_folders(dagster_instance, tmp_path):
-    landing = tmp_path / "landing"
-    shutil.copytree(IMPORT_1 / "NSTF", landing / "NSTF")
+    landing = landing_with(tmp_path, IMPORT_1, ["NSTF"])
     age(landing / "NSTF", 0)  # just written: not settled
     (landing / "bad name!").mkdir()
     (landing / "bad name!" / "players.json").write_text("[]")

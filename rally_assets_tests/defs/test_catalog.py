@@ -16,7 +16,7 @@ from rally_assets.definitions import defs
 from rally_assets.defs import catalog
 from rally_assets.defs.resources import RallyDatabase
 from rally_assets.defs.runner import import_leagues
-from rally_assets_tests.conftest import IMPORT_1, IMPORT_2, requires_real_data
+from rally_assets_tests.conftest import IMPORT_1, IMPORT_2, landing_with, requires_real_data
 
 GRAPH = defs.resolve_asset_graph()
 
@@ -119,8 +119,7 @@ def test_a_refused_import_is_a_failed_check_of_its_league_and_the_tables_keep_th
 
 @requires_real_data
 def test_a_published_table_carries_its_row_count_changes_and_column_schema(fresh_db, dagster_instance, tmp_path):
-    landing = tmp_path / "landing"
-    shutil.copytree(IMPORT_1 / "NSTF", landing / "NSTF")
+    landing = landing_with(tmp_path, IMPORT_1, ["NSTF"])
     (outcome,) = import_leagues(landing, instance=dagster_instance)
     assert outcome.success, outcome.error
     players = dagster_instance.get_latest_materialization_event(dg.AssetKey("players"))

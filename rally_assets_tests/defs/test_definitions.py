@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import dagster as dg
 
 from rally_assets.core import db
 from rally_assets.definitions import defs
 from rally_assets.defs.runner import import_leagues
-from rally_assets_tests.conftest import IMPORT_1, requires_real_data
+from rally_assets_tests.conftest import IMPORT_1, landing_with, requires_real_data
 
 
 def test_definitions_load_and_name_the_import_job():
@@ -20,8 +18,7 @@ def test_definitions_load_and_name_the_import_job():
 
 @requires_real_data
 def test_import_job_publishes_a_league_and_records_metadata(fresh_db, dagster_instance, tmp_path):
-    landing = tmp_path / "landing"
-    shutil.copytree(IMPORT_1 / "NSTF", landing / "NSTF")
+    landing = landing_with(tmp_path, IMPORT_1, ["NSTF"])
     (outcome,) = import_leagues(landing, instance=dagster_instance)
     assert outcome.success, outcome.error
     assert outcome.publish.tables["players"].inserted == 808
@@ -41,8 +38,7 @@ def test_import_job_publishes_a_league_and_records_metadata(fresh_db, dagster_in
 
 @requires_real_data
 def test_a_broken_league_fails_alone_and_names_its_file(fresh_db, dagster_instance, tmp_path):
-    landing = tmp_path / "landing"
-    shutil.copytree(IMPORT_1 / "NSTF", landing / "NSTF")
+    landing = landing_with(tmp_path, IMPORT_1, ["NSTF"])
     (landing / "CNSWPL").mkdir()
     (landing / "CNSWPL" / "players.json").write_text('[{"Player ID": "nndz-1",')  # truncated
     outcomes = {o.league: o for o in import_leagues(landing, instance=dagster_instance)}

@@ -12,7 +12,7 @@ from rally_assets.core.publish.report import PUBLISHED_TABLES
 from rally_assets.definitions import defs
 from rally_assets.defs.runner import import_landing, import_leagues, run_config
 from rally_assets.defs.user_data.sensors import post_import_sensor
-from rally_assets_tests.conftest import IMPORT_1, IMPORT_2, requires_real_data
+from rally_assets_tests.conftest import IMPORT_1, IMPORT_2, landing_with, requires_real_data
 
 LEAGUE_ASSETS = ["staged_league", "user_data_snapshot", *PUBLISHED_TABLES]
 
@@ -34,9 +34,7 @@ def _check_history(instance: dg.DagsterInstance, key: str) -> list:
 
 @requires_real_data
 def test_one_run_imports_every_league_on_its_own_partition(fresh_db, dagster_instance, tmp_path):
-    landing = tmp_path / "landing"
-    for league in ("NSTF", "CNSWPL"):
-        shutil.copytree(IMPORT_1 / league, landing / league)
+    landing = landing_with(tmp_path, IMPORT_1, ["NSTF", "CNSWPL"])
 
     outcome = import_landing(landing, instance=dagster_instance)
 
@@ -71,8 +69,7 @@ def test_one_run_imports_every_league_on_its_own_partition(fresh_db, dagster_ins
 
 @requires_real_data
 def test_the_one_run_reports_what_the_per_league_job_reports(fresh_db, dagster_instance, tmp_path):
-    landing = tmp_path / "landing"
-    shutil.copytree(IMPORT_1 / "NSTF", landing / "NSTF")
+    landing = landing_with(tmp_path, IMPORT_1, ["NSTF"])
     (per_league,) = import_leagues(landing, instance=dagster_instance)
     assert per_league.success, per_league.error
 
@@ -141,8 +138,7 @@ def test_a_refused_and_a_broken_league_stay_on_their_own_in_the_one_run(fresh_db
 
 @requires_real_data
 def test_the_post_import_sensor_leaves_the_one_run_alone(fresh_db, dagster_instance, tmp_path):
-    landing = tmp_path / "landing"
-    shutil.copytree(IMPORT_1 / "NSTF", landing / "NSTF")
+    landing = landing_with(tmp_path, IMPORT_1, ["NSTF"])
     # launched like the UI launches it (no `rally import` tag): it ran the post-import itself all the same
     result = defs.resolve_job_def("import_landing_job").execute_in_process(
         run_config={"ops": {"import_landing": {"config": {"landing_dir": str(landing)}}}},

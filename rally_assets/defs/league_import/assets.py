@@ -16,42 +16,37 @@ from rally_assets.defs import catalog
 from rally_assets.defs.events import Event
 from rally_assets.defs.league_import.checks import GATE_CHECK_SPECS, gate_events
 from rally_assets.defs.metadata import as_metadata, parse_metadata, publish_metadata, table_metadata
-from rally_assets.defs.partitions import league_partitions
 from rally_assets.defs.resources import ImportPolicy, LandingZone, RallyDatabase
 
-landing_folder = dg.AssetSpec(
+landing_folder = catalog.league_spec(
     "landing_folder",
-    partitions_def=league_partitions,
-    group_name=catalog.LANDING_GROUP,
+    group=catalog.LANDING_GROUP,
+    layer="landing",
+    domain="league",
+    kinds={"json", "file"},
     description="The league's folder in the landing zone (`<LEAGUE>/players.json`, `match_history.json`, "
     "`schedules.json`, `series_stats.json`, `player_history.json`), written by the scrapers. "
     "The landing sensor starts an import when its files change and settle.",
-    owners=[catalog.ETL_OWNER],
-    tags={"layer": "landing", "domain": "league"},
-    kinds={"json", "file"},
 )
-
-STAGED = dg.AssetSpec(
+STAGED = catalog.league_spec(
     "staged_league",
-    deps=[landing_folder],
-    partitions_def=league_partitions,
-    group_name=catalog.IMPORT_GROUP,
+    group=catalog.IMPORT_GROUP,
+    layer="staging",
+    domain="league",
+    kinds={"pandas", "postgres"},
     description="The league's five files parsed (pandas) and COPY'd into `rally_etl` staging under the run's id. "
     "The live tables are untouched. Its checks are the **gate**: a failed one refuses the publish.",
-    owners=[catalog.ETL_OWNER],
-    tags={"layer": "staging", "domain": "league"},
-    kinds={"pandas", "postgres"},
+    deps=[landing_folder],
 )
-SNAPSHOT = dg.AssetSpec(
+SNAPSHOT = catalog.league_spec(
     "user_data_snapshot",
-    deps=[STAGED],
-    partitions_def=league_partitions,
-    group_name=catalog.IMPORT_GROUP,
+    group=catalog.IMPORT_GROUP,
+    layer="protection",
+    domain="user_data",
+    kinds={"postgres"},
     description="Associations, league contexts, user_contexts and availability fingerprints, taken just before "
     "the publish (what `availability_untouched` and `associations_preserved` compare against).",
-    owners=[catalog.ETL_OWNER],
-    tags={"layer": "protection", "domain": "user_data"},
-    kinds={"postgres"},
+    deps=[STAGED],
     skippable=True,
 )
 TABLES = catalog.rally_table_specs(SNAPSHOT.key)

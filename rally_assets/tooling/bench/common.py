@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from rally_assets.core.constants import FACT_TABLES, REFERENCE_TABLES
+
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 REAL_DATA = PROJECT_ROOT.parent / "shared" / "data" / "rally_real"
 STAGES = ("parse", "stage", "snapshot", "publish", "discovery", "checks")
@@ -20,20 +22,9 @@ FULL_MULTIPLIERS = (1, 10, 100)
 QUICK_MULTIPLIERS = (1, 10)
 DAEMON_LEAGUE = "NSTF"  # the league imported through `dagster dev` and, alone, through the cold CLI
 PREVIOUS_100X_S = 96.0  # the 100x import before issue 13 (BENCHMARKS.md of 2026-11-22)
-# The live tables the publish writes rows to (the floor COPYs the same rows into empty copies of them).
-LIVE_TABLES = (
-    "leagues",
-    "clubs",
-    "club_leagues",
-    "series",
-    "series_leagues",
-    "teams",
-    "players",
-    "match_scores",
-    "schedule",
-    "series_stats",
-    "player_history",
-)
+# The live tables the publish writes rows to, parents first (the floor COPYs the same rows into empty
+# copies of them): the ETL's tables, and series_leagues where the app's series are global.
+LIVE_TABLES = (*REFERENCE_TABLES, "series_leagues", *FACT_TABLES)
 # key -> (comparison, target, what it is)
 TARGETS = {
     "real_import_cold_cli_s": (
