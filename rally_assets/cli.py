@@ -8,9 +8,11 @@ only `init-db` and `demo` create a new one.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import subprocess
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -548,6 +550,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     print(f"{_command_name(args)}: {message}", file=sys.stderr)
     return code
+
+
+def run() -> None:
+    """The `rally` command: `main`, then an exit without the interpreter's teardown. With Dagster loaded,
+    freeing every module and object at exit took ~1 s of a ~4.8 s cold `rally import`. Nothing is
+    skipped that matters: threads are joined and the exit handlers run (logging's flush among them) as
+    a normal exit does, then the output is flushed; the data is in PostgreSQL, committed."""
+    code = main()
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()  # what a normal exit runs (logging.shutdown, multiprocessing's clean-up)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

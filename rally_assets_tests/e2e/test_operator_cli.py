@@ -389,3 +389,27 @@ def test_errors_an_operator_can_cause_are_one_line(fresh_db, tmp_path, args, exp
     proc = rally(*[a.format(tmp=tmp_path) for a in args], cwd=tmp_path, RALLY_DATABASE_URL=fresh_db)
     assert proc.returncode != 0
     assert expected.format(tmp=tmp_path) in one_line(proc)
+
+
+@requires_real_data
+def test_import_through_the_installed_command_prints_everything_and_records_its_one_run(fresh_db, tmp_path):
+    """The installed `rally` exits without the interpreter's teardown: its output, its exit code and
+    the Dagster run it recorded must all be there, a broken league beside a sound one included."""
+    landing = landing_with(tmp_path, IMPORT_1, ["NSTF"])
+    (landing / "CNSWPL").mkdir()
+    (landing / "CNSWPL" / "players.json").write_text('[{"Player ID": "nndz-1",')  # truncated
+    home = tmp_path / "home"
+    done = rally("import", str(landing), cwd=tmp_path, RALLY_DATABASE_URL=fresh_db, RALLY_HOME=str(home))
+    assert done.returncode == 1, done.stderr
+    assert "NSTF: published" in done.stdout and "check league_context_health_check: passed" in done.stdout
+    assert "CNSWPL: FAILED" in done.stderr and "CNSWPL/players.json" in done.stderr
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    try:
+        (run,) = instance.get_runs()
+        assert run.job_name == "import_landing_job" and run.is_failure  # the broken league fails the run
+        players = instance.get_latest_materialization_event(dg.AssetKey("players"))
+        assert players.run_id == run.run_id and players.dagster_event.partition == "NSTF"
+    finally:
+        instance.dispose()

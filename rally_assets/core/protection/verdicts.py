@@ -131,7 +131,11 @@ def churn(conn: psycopg.Connection, league: str, run_id: str, scope: Scope | Non
     series = _covered_series_ids(conn, league, scope)
     p = {"league": league, "run": run_id, "series": series}
     active, linked, ids, ids_gone = conn.execute(LIVE_PLAYERS, p).fetchone()
-    if conn.execute(f"SELECT 1 FROM {S}.stg_players WHERE run_id = %(run)s LIMIT 1", p).fetchone() is None:
+    if active == 0:
+        # no active player in scope (a league's first import): there is nothing to deactivate, and
+        # the rehearsal (the publish's reference steps, twice the publish's cost there) is not needed
+        gone, linked_gone, moved, moved_linked = 0, 0, 0, 0
+    elif conn.execute(f"SELECT 1 FROM {S}.stg_players WHERE run_id = %(run)s LIMIT 1", p).fetchone() is None:
         # nothing staged (an empty players.json): a publish would deactivate every player it judges
         gone, linked_gone, moved, moved_linked = active, linked, 0, 0
     else:
