@@ -23,25 +23,20 @@ class Event:
         """What the step that owns the asset or check yields (its partition is the run's)."""
         if self.check is None:
             return dg.MaterializeResult(asset_key=self.key, metadata=self.metadata)
-        return dg.AssetCheckResult(
-            asset_key=self.key,
-            check_name=self.check,
-            passed=self.passed,
-            description=self.description,
-            severity=dg.AssetCheckSeverity(self.severity),
-            metadata=self.metadata,
-        )
+        return dg.AssetCheckResult(**self._check_fields())
 
     def as_logged(self) -> dg.AssetMaterialization | dg.AssetCheckEvaluation:
         """What a run that does not own the asset logs for it, e.g. `context.log_event(event.as_logged())`."""
         if self.check is None:
             return dg.AssetMaterialization(asset_key=self.key, partition=self.partition, metadata=self.metadata)
-        return dg.AssetCheckEvaluation(
-            asset_key=self.key,
-            check_name=self.check,
-            passed=self.passed,
-            description=self.description,
-            severity=dg.AssetCheckSeverity(self.severity),
-            metadata=self.metadata,
-            partition=self.partition,
-        )
+        return dg.AssetCheckEvaluation(**self._check_fields(), partition=self.partition)
+
+    def _check_fields(self) -> dict:
+        return {
+            "asset_key": self.key,
+            "check_name": self.check,
+            "passed": self.passed,
+            "description": self.description,
+            "severity": dg.AssetCheckSeverity(self.severity),
+            "metadata": self.metadata,
+        }

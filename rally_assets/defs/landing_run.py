@@ -39,6 +39,11 @@ class LeagueOutcome:
     checks: dict = field(default_factory=dict)  # check name -> (passed, description)
     dagster_run_id: str | None = None  # the Dagster run that imported it
 
+    def fail_on_checks(self) -> None:
+        """A run that succeeded but whose checks did not all pass is not a success: its error lists them."""
+        if failed := [f"{name}: {why}" for name, (ok, why) in self.checks.items() if not ok]:
+            self.success, self.error = False, "; ".join(failed)
+
 
 @dataclass
 class LandingOutcome:
@@ -166,9 +171,7 @@ def _post_import(context: dg.OpExecutionContext, database: RallyDatabase, import
         metadata = discovery_metadata(conn, import_policy.discovery_limit, source, context.log)
         _log(context, [Event(association_discovery.key, metadata)])
         _log(context, [health_check_event(conn, name) for name in HEALTH_VERDICTS], outcome)
-    failed = [f"{name}: {why}" for name, (ok, why) in outcome.checks.items() if not ok]
-    if failed:
-        outcome.success, outcome.error = False, "; ".join(failed)
+    outcome.fail_on_checks()
     return outcome
 
 

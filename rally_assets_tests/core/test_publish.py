@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import psycopg
 import pytest
@@ -242,3 +244,46 @@ def test_python_team_key_matches_the_sql_one(conn1):
     ]
     sql = dict(conn1.execute("SELECT n, rally_etl.team_key(n) FROM unnest(%s::text[]) n", (names,)).fetchall())
     assert {n: team_key(n) for n in names} == sql
+
+
+def test_two_leagues_adding_the_same_new_clubs_publish_at_the_same_moment(fresh_db):
+    """League partitions run side by side (two sensor runs, the UI and a CLI): APTA_CHICAGO and NSTF
+    share 9 clubs, new to this database, and clubs.name is UNIQUE across leagues. The second publish
+    waits for the first to commit, then finds those clubs; both publish and no club is doubled."""
+    from rally_assets.core.publish.league import publish_league
+    from rally_assets.core.staging import stage_league
+
+    with db.connection(fresh_db) as first, db.connection(fresh_db) as second:
+        for conn, league in ((first, "APTA_CHICAGO"), (second, "NSTF")):
+            stage_league(conn, parse_league(IMPORT_1 / league), f"race-{league}")
+        clubs_inserted, errors = threading.Event(), []
+
+        def hold_after_clubs(step: str) -> None:
+            if step == "teams":  # APTA_CHICAGO's clubs are inserted, uncommitted
+                clubs_inserted.set()
+                time.sleep(2)  # NSTF's publish starts meanwhile
+
+        def publish_first() -> None:
+            try:
+                publish_league(first, "APTA_CHICAGO", "race-APTA_CHICAGO", on_step=hold_after_clubs)
+            except Exception as exc:  # asserted below
+                errors.append(exc)
+
+        thread = threading.Thread(target=publish_first)
+        thread.start()
+        assert clubs_inserted.wait(60)
+        publish_league(second, "NSTF", "race-NSTF")
+        thread.join(60)
+        assert errors == []
+        published = second.execute(
+            "SELECT league, status FROM rally_etl.import_runs WHERE run_id LIKE 'race-%%' ORDER BY 1"
+        ).fetchall()
+        assert published == [("APTA_CHICAGO", "published"), ("NSTF", "published")]
+        doubled = second.execute("SELECT lower(name) FROM clubs GROUP BY 1 HAVING count(*) > 1").fetchall()
+        assert doubled == []
+        shared = second.execute(
+            """SELECT count(DISTINCT p.club_id) FROM players p JOIN leagues l ON l.id = p.league_id
+            WHERE l.league_id = 'NSTF' AND p.club_id IN (SELECT club_id FROM players q JOIN leagues m
+            ON m.id = q.league_id WHERE m.league_id = 'APTA_CHICAGO')"""
+        ).fetchone()[0]
+        assert shared == 9  # NSTF's players point at the clubs APTA_CHICAGO's publish added

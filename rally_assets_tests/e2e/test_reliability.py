@@ -24,7 +24,7 @@ from rally_assets.core import db
 from rally_assets.core.constants import PROTECTED_TABLES
 from rally_assets.core.errors import DatabaseUnavailable
 from rally_assets.core.parsing.league import parse_league
-from rally_assets.core.publish.league import publish_league
+from rally_assets.core.publish.league import PUBLISH_LOCK, publish_league
 from rally_assets.core.staging import stage_league
 from rally_assets.tooling.faults import ENV_MARKER, ENV_PAUSE_AT
 from rally_assets_tests.conftest import (
@@ -275,9 +275,9 @@ def test_server_unreachable_at_start_then_a_retry_succeeds(target, landing, tmp_
 
 
 def test_two_imports_of_one_league_are_serialised(target, landing, reference, tmp_path):
-    """A publish of NSTF waits while another holds the league's lock, then completes."""
-    with psycopg.connect(target) as holder:  # a transaction holding NSTF's publish lock
-        holder.execute("SELECT pg_advisory_xact_lock(hashtext('rally_publish'), hashtext('NSTF'))")
+    """A publish of NSTF waits while another holds the publish lock, then completes."""
+    with psycopg.connect(target) as holder:  # a transaction holding the publish lock
+        holder.execute(f"SELECT pg_advisory_xact_lock({PUBLISH_LOCK})")
         proc = rally_import(target, landing, tmp_path / "dagster", "--league", "NSTF", wait=False)
         time.sleep(12)
         with db.connection(target) as conn:

@@ -177,6 +177,8 @@ def test_markdown_has_machine_table_targets_and_how_to_reproduce(bench):
         "not measured",
     ):
         assert part in text, part
+    assert 0 < results["machine"]["cpu_yardstick_s"] < 60  # measured, and named in the machine section
+    assert f"{results['machine']['cpu_yardstick_s']:,.3f} s" in text
     for key in (*TARGETS, "domain_path_s", "daemon_import_s", "live_copy_floor_s", "copy_floor_s"):
         assert f"`{key}`" in text, key
     assert "scale_100x_s`: not measured" in text  # the closing note says why

@@ -27,6 +27,7 @@ from rally_assets.tooling.faults import checkpoint
 StepHook = Callable[[str], None]
 
 FACT_FILE_TYPES = tuple(t for t in FILE_TYPES if t.fact_table)
+PUBLISH_LOCK = "hashtext('rally_publish')"  # the advisory lock every publish holds until it commits
 PUBLISH_STEPS = ("league", "clubs_series", "teams", "players", *FACT_TABLES, "carry_links", "league_contexts", "record")
 
 
@@ -95,8 +96,11 @@ def _prepare(conn: psycopg.Connection, p: dict, report: PublishReport) -> None:
     # With nested loops off the cost estimates grow past jit_above_cost, and compiling each
     # statement costs more than running it (a second per statement on import_2).
     conn.execute("SET LOCAL jit = off")
-    # One publish per league at a time; a second one waits here for the first to commit.
-    conn.execute("SELECT pg_advisory_xact_lock(hashtext('rally_publish'), hashtext(%(league)s))", p)
+    # One publish at a time, whatever its league; the next one waits here for the first to commit.
+    # Leagues share rows: clubs (UNIQUE name), global series, users in two leagues. Two publishes both
+    # adding a club neither can see would collide on its unique key (the second fails when the first
+    # commits). Everything before and after the publish (parse, staging, checks) still runs side by side.
+    conn.execute(f"SELECT pg_advisory_xact_lock({PUBLISH_LOCK})")
     # The publish's transaction id: a user row it wrote carries it as xmin, however it was stamped.
     report.xid = conn.execute("SELECT txid_current() % 4294967296").fetchone()[0]
 

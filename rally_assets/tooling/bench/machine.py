@@ -5,9 +5,23 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import time
 from pathlib import Path
 
 import psycopg
+
+
+def cpu_yardstick_s(repeats: int = 3) -> float:
+    """The best of `repeats` runs of a fixed pure-Python loop (10 million additions), in seconds: machines of
+    one kind differ in speed from run to run, and every absolute time in the report scales with this one."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return round(best, 3)
 
 
 def machine_info(admin_url: str) -> dict:
@@ -45,4 +59,5 @@ def machine_info(admin_url: str) -> dict:
         "psycopg": psycopg.__version__,
         "os": platform.platform(),
         "loadavg_start": list(os.getloadavg()),
+        "cpu_yardstick_s": cpu_yardstick_s(),
     }

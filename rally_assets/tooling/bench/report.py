@@ -158,6 +158,8 @@ def _header_and_machine(results: dict) -> list[str]:
         "## Machine",
         "",
         f"- CPU: {m['cpu']}, {m['cores']} cores; RAM {_fmt(m['ram_gib'], 1)} GiB; {m['os']}",
+        f"- CPU yardstick (a pure-Python loop of 10 million additions, best of 3, at the start): "
+        f"{_fmt(m.get('cpu_yardstick_s'), 3)} s; absolute times in this report scale with it between runs",
         f"- PostgreSQL {m['postgresql']} ({', '.join(f'{k}={v}' for k, v in sorted(m['postgresql_settings'].items()))})",
         f"- Python {m['python']}, pandas {m['pandas']}, Dagster {m['dagster']}, psycopg {m['psycopg']}",
         f"- load average at start {', '.join(f'{x:.2f}' for x in m['loadavg_start'])}; at the end "
