@@ -138,6 +138,9 @@ def test_ratios_are_computed_from_the_measured_parts(bench):
     assert x10["rows_total"] > x1["rows_total"] > 0 and x10["leagues"] == 3 * measured[10]["scale"]
     assert results["scale_10x_vs_1x"] == round(x10["total_s"] / real_1["total_s"], 2)
     assert [s["multiplier"] for s in results["scales"] if not s["measured"]] == [100]
+    side = measured[10]["side_by_side"]  # the same 10x landing, two leagues at a time: every league published
+    assert side["workers"] == 2 and side["leagues"] == x10["leagues"]
+    assert results["scale_10x_two_at_once_vs_one"] == round(side["wall_s"] / x10["wall_s"], 2)
 
     rss = [results[k]["peak_rss_mb"] for k in ("real", "domain_path", "dagster", "cold_cli", "cold_cli_league")]
     rss += [s["result"]["peak_rss_mb"] for s in measured.values()]
@@ -177,6 +180,7 @@ def test_markdown_has_machine_table_targets_and_how_to_reproduce(bench):
         "not measured",
     ):
         assert part in text, part
+    assert "Two leagues at once (`scale_10x_two_at_once_s`" in text
     assert 0 < results["machine"]["cpu_yardstick_s"] < 60  # measured, and named in the machine section
     assert f"{results['machine']['cpu_yardstick_s']:,.3f} s" in text
     for key in (*TARGETS, "domain_path_s", "daemon_import_s", "live_copy_floor_s", "copy_floor_s"):

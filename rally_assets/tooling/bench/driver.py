@@ -300,6 +300,13 @@ def _measure_scale(s: _Setup, entry: dict, m: int, n: int) -> None:
     with fresh_database(s.admin_url, f"x{m}") as url:
         settle(s.admin_url)
         entry["result"] = run_worker({"worker": "domain", "name": f"x{m}", "url": url, "steps": steps}, s.work)
+    if m == 10:  # information: the same landing with two leagues in flight at once, on a fresh database
+        with fresh_database(s.admin_url, f"x{m}-side") as url:
+            settle(s.admin_url)
+            side = [{"kind": "side_by_side", "landing": str(landing), "workers": 2}]
+            entry["side_by_side"] = run_worker(
+                {"worker": "domain", "name": f"x{m}", "url": url, "steps": side}, s.work
+            )["side_by_side"]
     shutil.rmtree(landing, ignore_errors=True)
 
 

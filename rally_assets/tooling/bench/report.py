@@ -76,6 +76,11 @@ def summarize(results: dict) -> None:
     )
     if x10:
         results["rows_10x_vs_1x"] = _ratio(x10["result"]["imports"][0]["rows_total"], real_1["rows_total"])
+    if x10 and "side_by_side" in x10:  # information: two leagues in flight at once (publishes take turns)
+        results["scale_10x_two_at_once_s"] = x10["side_by_side"]["wall_s"]
+        results["scale_10x_two_at_once_vs_one"] = _ratio(
+            x10["side_by_side"]["wall_s"], x10["result"]["imports"][0]["wall_s"]
+        )
     if x10 and 1 in measured:
         results["scale_10x_vs_1x_synthetic"] = _ratio(
             x10["result"]["imports"][0]["total_s"], measured[1]["result"]["imports"][0]["total_s"]
@@ -253,7 +258,10 @@ def _scaling_notes(results: dict) -> list[str]:
             f"100x took {_fmt(results['scale_100x_vs_10x'])}x the time of 10x for "
             f"{_fmt(results['rows_100x_vs_10x'])}x its rows"
         )
-    return ["", "Scaling: " + "; ".join(scale_notes) + "."] if scale_notes else []
+    lines = ["", "Scaling: " + "; ".join(scale_notes) + "."] if scale_notes else []
+    if results.get("scale_10x_two_at_once_s") is not None:
+        lines += ["", sections.two_at_once_line(results) + "."]
+    return lines
 
 
 def _memory_table(results: dict) -> list[str]:

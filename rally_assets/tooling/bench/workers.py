@@ -18,7 +18,7 @@ from rally_assets.core.errors import RallyError
 from rally_assets.tooling.bench.baselines import live_copy_floor
 from rally_assets.tooling.bench.common import _log, _now, _peak_rss_mb
 from rally_assets.tooling.bench.health_scale import health_at_scale
-from rally_assets.tooling.bench.real_import import import_landing
+from rally_assets.tooling.bench.real_import import import_landing, import_side_by_side
 
 # --- worker: one landing (or several) through the domain functions, stage by stage --------------
 
@@ -40,6 +40,9 @@ def domain_worker(spec: dict) -> dict:
     for step in spec["steps"]:
         if step["kind"] == "import":
             out["imports"].append(_import_step(spec["name"], url, step))
+        elif step["kind"] == "side_by_side":
+            out["side_by_side"] = import_side_by_side(url, Path(step["landing"]), step["workers"])
+            _log(f"{spec['name']}: {step['workers']} leagues at a time: {out['side_by_side']['wall_s']} s")
         elif step["kind"] == "live_copy_floor":
             out["live_copy_floor"] = live_copy_floor(url)
             _log(f"{spec['name']}: live-table COPY floor {out['live_copy_floor']['live_copy_floor_s']} s")
