@@ -108,7 +108,12 @@ def vacuum_staging(conn: psycopg.Connection) -> None:
     Every run leaves its rows dead in the staging tables; without a vacuum (autovacuum may be off,
     or behind) each later stage's ANALYZE and every scan read them all, and a run costs more the
     more runs came before it. VACUUM cannot run inside a transaction: then it is left to autovacuum.
+
+    TRUNCATE false: the emptied pages stay for the next run to fill. Giving them back to the OS takes
+    an exclusive lock, which VACUUM retries for up to 5 s per table while another league's import has
+    the table open: with two leagues in flight that wait made a 10x import 4x slower (103 s vs 23 s).
     """
     if not conn.autocommit or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         return
-    conn.execute(f"VACUUM (SKIP_LOCKED) {', '.join(f'{ETL_SCHEMA}.{table}' for table in STAGING_TABLES)}")
+    tables = ", ".join(f"{ETL_SCHEMA}.{table}" for table in STAGING_TABLES)
+    conn.execute(f"VACUUM (SKIP_LOCKED, TRUNCATE false) {tables}")
