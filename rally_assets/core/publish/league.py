@@ -18,7 +18,7 @@ from rally_assets.core.publish.reference import upsert_clubs, upsert_league, ups
 from rally_assets.core.publish.report import LinkCarry, PublishReport, TableChanges
 from rally_assets.core.publish.scope import landing_scope
 from rally_assets.core.publish.steps import S
-from rally_assets.core.schema.profile import read_profile
+from rally_assets.core.schema.profile import AppSchemaProfile, read_profile
 from rally_assets.core.staging import clear_run
 from rally_assets.core.users.contexts import fix_league_contexts
 from rally_assets.core.users.discovery import carry_links
@@ -132,7 +132,9 @@ def _publish_data(step: Step, present: set[str], report: PublishReport, hook) ->
     report.adoption = step.adoption
 
 
-def _publish_user_side(conn: psycopg.Connection, p: dict, report: PublishReport, hook, carry_user_links: bool) -> None:
+def _publish_user_side(
+    conn: psycopg.Connection, profile: AppSchemaProfile, p: dict, report: PublishReport, hook, carry_user_links: bool
+) -> None:
     # The user-side steps look up few rows through indexes, where nested loops are the right plan.
     conn.execute("SET LOCAL enable_nestloop = on")
     source = f"run:{p['run']}"
@@ -152,7 +154,7 @@ def _publish_user_side(conn: psycopg.Connection, p: dict, report: PublishReport,
             for c in carried["carried"]
         ]
     hook("league_contexts")
-    fixes = fix_league_contexts(conn, league_id=p["lid"], source=source)
+    fixes = fix_league_contexts(conn, league_id=p["lid"], source=source, profile=profile)
     report.contexts_fixed_by_reason = dict(Counter(f["reason"] for f in fixes))
     report.users_touched += [
         {
@@ -172,9 +174,12 @@ def _publish(
     # What the landing covers, judged under the publish lock: a partial scrape writes only its series.
     report.scope = landing_scope(conn, p["league"], p["run"])
     p["covered"] = report.scope.covered_param
-    _publish_data(Step(conn, read_profile(conn), p), present, report, hook)
+    # Read once for the whole transaction: an app migration committed meanwhile fails a statement,
+    # and the publish then rolls back whole.
+    profile = read_profile(conn)
+    _publish_data(Step(conn, profile, p), present, report, hook)
     if p["reference_only"]:
         return
-    _publish_user_side(conn, p, report, hook, carry_user_links)
+    _publish_user_side(conn, profile, p, report, hook, carry_user_links)
     hook("record")
     import_runs.record_published(conn, p["run"], p["league"], report.as_json())

@@ -99,10 +99,11 @@ def plan_context_fixes(
     user_id: int | None = None,
     league_id: int | None = None,
     user_ids: list[int] | None = None,
+    profile: AppSchemaProfile | None = None,
 ) -> list[dict]:
     """What fix_league_contexts would change, as rows (nothing is written except a temp table)."""
     _scope(conn, user_id=user_id, league_id=league_id, user_ids=user_ids)
-    rows = conn.execute(_context_fixes_sql(read_profile(conn))).fetchall()
+    rows = conn.execute(_context_fixes_sql(profile or read_profile(conn))).fetchall()
     keys = (
         "user_id",
         "email",
@@ -146,18 +147,21 @@ def fix_league_contexts(
     user_ids: list[int] | None = None,
     dry_run: bool = False,
     source: str = "cli",
+    profile: AppSchemaProfile | None = None,
 ) -> list[dict]:
     """Apply the one rule to every invalid context in scope; keep user_contexts consistent.
 
     Works inside the publish transaction (league scope) or on its own (CLI, repair job).
-    Returns the changes (for a dry run: the changes it would make).
+    Returns the changes (for a dry run: the changes it would make). `profile`: the app schema's,
+    when the caller read it in this same transaction (the publish); else read here, once.
     """
     with conn.transaction():
-        changes = plan_context_fixes(conn, user_id=user_id, league_id=league_id, user_ids=user_ids)
+        profile = profile or read_profile(conn)
+        changes = plan_context_fixes(conn, user_id=user_id, league_id=league_id, user_ids=user_ids, profile=profile)
         if dry_run or not changes:
             return changes
         with context_repair(conn):
-            _apply_context_fixes(conn, read_profile(conn), changes, source)
+            _apply_context_fixes(conn, profile, changes, source)
     return changes
 
 
