@@ -150,6 +150,7 @@ def test_check_history_written_by_one_instance_is_read_by_a_fresh_one(server_url
         writer = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
         try:
             assert type(writer.event_log_storage).__name__ == "PostgresEventLogStorage"
+            assert writer.run_coordinator.dequeue_interval_seconds == 1  # not Dagster's default 5 s
             result = run_post_import(instance=writer)
             assert result.checks["availability_user_id_check"][0] is False
         finally:
