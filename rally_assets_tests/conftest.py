@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from rally_assets.core import db
@@ -58,17 +59,18 @@ def dagster_storage(home: Path, server_url: str, dbname: str) -> dict[str, str]:
 
     On a TCP server: deploy/dagster.yaml as shipped, with its RALLY_DAGSTER_PG_* variables. On the
     embedded server (a Unix socket directory, no host name) that form cannot name the server, so the
-    same storage is given as one URL whose `host` parameter is the socket directory.
+    same file is written with its storage given as one URL whose `host` parameter is the socket
+    directory (the rest of the file, the run queue's settings included, as shipped).
     """
     params = conninfo_to_dict(with_dbname(server_url, dbname))
     host = params.get("host", "127.0.0.1")
+    shipped = (PROJECT_ROOT / "deploy" / "dagster.yaml").read_text()
     if host.startswith("/"):
         url = f"postgresql+psycopg2://{params.get('user', 'postgres')}@/{dbname}?host={host}&port={params.get('port', 5432)}"
-        (home / "dagster.yaml").write_text(
-            f"storage:\n  postgres:\n    postgres_url: {url}\ntelemetry:\n  enabled: false\n"
-        )
+        config = {**yaml.safe_load(shipped), "storage": {"postgres": {"postgres_url": url}}}
+        (home / "dagster.yaml").write_text(yaml.safe_dump(config))
         return {}
-    (home / "dagster.yaml").write_text((PROJECT_ROOT / "deploy" / "dagster.yaml").read_text())
+    (home / "dagster.yaml").write_text(shipped)
     return {
         "RALLY_DAGSTER_PG_USER": params.get("user", "postgres"),
         "RALLY_DAGSTER_PG_PASSWORD": params.get("password", ""),
