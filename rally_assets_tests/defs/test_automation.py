@@ -8,9 +8,11 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import yaml
 from dagster._core.instance.ref import InstanceRef  # the public API builds instances only from DAGSTER_HOME
 
 from rally_assets.core import db
+from rally_assets.core.settings import dagster_yaml
 from rally_assets.definitions import defs
 from rally_assets.defs.league_import.sensors import landing_sensor
 from rally_assets.defs.repair.sensors import repair_sensor
@@ -136,6 +138,21 @@ def test_health_schedule_runs_the_health_checks_hourly():
         "league_context_health_check",
         "availability_user_id_check",
     }
+
+
+def test_the_local_dagster_home_and_the_deployment_share_one_run_queue(tmp_path):
+    """A new local home (settings.DAGSTER_YAML) and deploy/dagster.yaml hand out queued runs alike:
+    every second, not Dagster's default 5 s (written in two files, kept equal here)."""
+    (tmp_path / "dagster.yaml").write_text(dagster_yaml(tmp_path))
+    local = yaml.safe_load((tmp_path / "dagster.yaml").read_text())
+    shipped = yaml.safe_load((PROJECT_ROOT / "deploy" / "dagster.yaml").read_text())
+    assert local["run_coordinator"] == shipped["run_coordinator"]
+    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path)))
+    try:
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert instance.run_coordinator.dequeue_interval_seconds == 1
+    finally:
+        instance.dispose()
 
 
 def test_check_history_written_by_one_instance_is_read_by_a_fresh_one(server_url, users_db, tmp_path, monkeypatch):

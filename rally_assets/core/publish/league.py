@@ -174,8 +174,8 @@ def _publish(
     # What the landing covers, judged under the publish lock: a partial scrape writes only its series.
     report.scope = landing_scope(conn, p["league"], p["run"])
     p["covered"] = report.scope.covered_param
-    # Read once for the whole transaction: an app migration committed meanwhile fails a statement,
-    # and the publish then rolls back whole.
+    # Read once for the whole transaction: an app migration committed meanwhile either leaves the
+    # statements valid (a column added with a default, say) or fails one, and the publish rolls back whole.
     profile = read_profile(conn)
     _publish_data(Step(conn, profile, p), present, report, hook)
     if p["reference_only"]:
